@@ -1,0 +1,151 @@
+"""The staff availability preview: the page, one practice's section (htmx loads one per
+practice when JavaScript runs) and the CSV export. All GET: a preview is a bookmarkable query.
+
+Every view refuses anyone who is not practice staff, and any practice or federation outside the
+user's own, before it looks at the question (``services`` checks again before it searches).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlsplit
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRedirect
+
+from booking_site.availability import export, presenters, services
+from booking_site.availability.forms import PreviewForm, requested_scope
+from booking_site.availability.models import StaffSearch
+
+# Set by static/js/journey.js when the browser runs JavaScript: practices then load one by one.
+JS_PARAM = "js"
+# A progressive page's recorded search, carried in its fragment URLs.
+SEARCH_PARAM = "search"
+
+
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Practice staff only: anonymous people are sent to sign in; everyone else without the
+    preview permission and a linked practice (patients included) is refused with 403. Any
+    practice or federation in the query that is not the user's is refused with 403 too."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            if request.htmx:
+                return HttpResponseClientRedirect(_sign_in_url(request))
+            return redirect_to_login(request.get_full_path())
+        services.require_staff(request.user)
+        codes, federation_ids = requested_scope(request.GET)
+        services.require_practices(request.user, codes)
+        services.require_federations(request.user, federation_ids)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _sign_in_url(request: HttpRequest) -> str:
+    """Sign in, then back to the page the fragment was on (htmx says which)."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    page = current.path or reverse("availability:preview")
+    if current.query:
+        page += "?" + current.query
+    return redirect_to_login(page)["Location"]
+
+
+def _form(request: HttpRequest, *, bound: bool) -> PreviewForm:
+    federations = services.require_staff(request.user)
+    return PreviewForm(
+        request.GET if bound else None,
+        federations=federations,
+        practices=services.visible_practices(request.user),
+        today=timezone.localdate(),
+    )
+
+
+def _page_query(request: HttpRequest) -> str:
+    return presenters.query_without(request.GET, JS_PARAM, SEARCH_PARAM)
+
+
+@staff_required
+@require_GET
+def preview(request: HttpRequest) -> HttpResponse:
+    form = _form(request, bound=bool(request.GET))
+    context: dict = {"form": form}
+    if form.is_bound and form.is_valid():
+        practices = services.require_practices(request.user, form.chosen_ods_codes())
+        dates = form.date_range()
+        query = _page_query(request)
+        if request.GET.get(JS_PARAM) == "1":
+            # With JavaScript each practice's section arrives on its own, the fastest first.
+            search = services.start_search(
+                request.user, practices, dates, kind=StaffSearch.Kind.PROGRESSIVE
+            )
+            sections = [presenters.PracticeView.checking(practice) for practice in practices]
+        else:
+            search, previews = services.preview(
+                request.user, practices, dates, kind=StaffSearch.Kind.PREVIEW
+            )
+            sections = [presenters.PracticeView.of(item, dates) for item in previews]
+        context.update(
+            practices=practices,
+            dates=dates,
+            sections=sections,
+            summary=presenters.summary_line(practices, dates),
+            query=query,
+            fragment_query=f"{query}&{SEARCH_PARAM}={search.reference}",
+            patient_view=presenters.patient_view_link(practices, dates),
+            columns=export.COLUMNS,
+        )
+    return render(request, "availability/preview.jinja", context)
+
+
+@staff_required
+@require_GET
+def practice(request: HttpRequest, ods: str) -> HttpResponse:
+    """One practice's section of the preview. Without htmx, the whole preview page instead."""
+    [chosen] = services.require_practices(request.user, [ods])
+    form = _form(request, bound=True)
+    if not form.is_valid():
+        if request.htmx:
+            return HttpResponse("This preview's question is not valid", status=400)
+        return redirect(f"{reverse('availability:preview')}?{_page_query(request)}")
+    if ods not in form.chosen_ods_codes():
+        raise Http404("Not one of the practices in this preview")
+    if not request.htmx:
+        return redirect(f"{reverse('availability:preview')}?{_page_query(request)}")
+    dates = form.date_range()
+    search = services.search_for(request.user, request.GET.get(SEARCH_PARAM))
+    if search is not None and (
+        ods not in search.practices or (search.start, search.end) != (dates.start, dates.end)
+    ):
+        search = None
+    _, [result] = services.preview(
+        request.user, [chosen], dates, kind=StaffSearch.Kind.PRACTICE, search=search
+    )
+    return render(
+        request,
+        "availability/_practice.jinja",
+        {"section": presenters.PracticeView.of(result, dates), "announce": True},
+    )
+
+
+@staff_required
+@require_GET
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """The free slots of the preview in the query, as a CSV download (columns in ``export``)."""
+    form = _form(request, bound=True)
+    if not form.is_valid():
+        return redirect(f"{reverse('availability:preview')}?{_page_query(request)}")
+    practices = services.require_practices(request.user, form.chosen_ods_codes())
+    dates = form.date_range()
+    _, previews = services.preview(request.user, practices, dates, kind=StaffSearch.Kind.EXPORT)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{export.filename(dates)}"'
+    # A byte order mark, so that spreadsheet programs read the file as UTF-8.
+    response.write("\ufeff")
+    export.write(previews, response)
+    return response

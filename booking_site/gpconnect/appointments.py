@@ -1,0 +1,208 @@
+"""Booking, listing, reading and cancelling a patient's appointments at one practice
+(CONFORMANCE §3–§5)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.utils import timezone
+
+from booking_site.gpconnect import build, caching, config, fhir, transport
+from booking_site.gpconnect.errors import BOOK, CANCEL, LIST, READ, InvalidReply, NotFound
+from booking_site.gpconnect.slots import are_adjacent
+from booking_site.gpconnect.types import (
+    BookedAppointment,
+    BookingDetails,
+    Clinician,
+    DateRange,
+    FreeSlot,
+    Patient,
+    PracticeEndpoint,
+    Surgery,
+)
+
+
+def _check_request_id(request_id: str) -> None:
+    try:
+        parsed = uuid.UUID(request_id)
+    except (ValueError, TypeError, AttributeError):
+        parsed = None
+    if parsed is None or parsed.version != 4 or str(parsed) != request_id.lower():
+        raise ValueError("request_id must be a UUID4 string like str(uuid.uuid4())")
+
+
+def _deadline() -> float:
+    return asyncio.get_running_loop().time() + config.current().deadline
+
+
+async def book(
+    practice: PracticeEndpoint,
+    slots: FreeSlot | Sequence[FreeSlot],
+    patient: Patient,
+    details: BookingDetails,
+    *,
+    request_id: str,
+    correlation_id: str,
+    created: datetime | None = None,
+) -> BookedAppointment:
+    """Book ``slots`` (one, or adjacent ones of one schedule) for ``patient``.
+
+    ``request_id`` is the X-Request-ID: a UUID4 the caller stores before calling, and passes
+    again if it ever repeats this booking, so the practice can tell it is the same request and
+    never books twice (CONFORMANCE D9). A repeat must be the same request, byte for byte: pass
+    the ``created`` time stored with the request id too (it is the Appointment's ``created``,
+    and a practice refuses a known X-Request-ID carrying a different body). Returns the
+    appointment as the practice's reply describes it; raises ``SlotTaken``, ``Forbidden``,
+    ``Unavailable``, … otherwise.
+    """
+    chain = [slots] if isinstance(slots, FreeSlot) else list(slots)
+    _check_request_id(request_id)
+    if not chain:
+        raise ValueError("Nothing to book")
+    if any(slot.practice_ods != practice.ods_code for slot in chain):
+        raise ValueError("Every slot must belong to the practice booked at")
+    for first, then in itertools.pairwise(chain):
+        if not are_adjacent(first, then):
+            raise ValueError("Slots booked together must be adjacent (CONFORMANCE §2.4)")
+    cfg = config.current()
+    body = build.booking_body(chain, patient, details, cfg, created or timezone.now())
+    try:
+        reply = await transport.exchange(
+            practice_ods=practice.ods_code,
+            operation=BOOK,
+            method="POST",
+            url=practice.url("Appointment"),
+            host=practice.host,
+            request_id=request_id,
+            correlation_id=correlation_id,
+            deadline=_deadline(),
+            patient=patient,
+            content=body,
+        )
+    finally:
+        # Whatever happened, what was cached about this practice's free slots may be stale.
+        await caching.invalidate_practice(practice.ods_code)
+    schedule = chain[0].schedule
+    known: dict[str, Surgery | Clinician] = {f"Location/{schedule.location.id}": schedule.location}
+    if schedule.practitioner is not None:
+        known[f"Practitioner/{schedule.practitioner.id}"] = schedule.practitioner
+    try:
+        return fhir.parse_appointment(
+            fhir.load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        )
+    except fhir.NotThePatients:
+        raise InvalidReply(diagnostics="The booked appointment names another patient") from None
+
+
+async def patient_appointments(
+    practice: PracticeEndpoint,
+    patient: Patient,
+    date_range: DateRange,
+    *,
+    correlation_id: str | None = None,
+) -> tuple[BookedAppointment, ...]:
+    """The patient's appointments at the practice starting in ``date_range``, cancelled ones
+    included, earliest first. Days before today are left out (providers refuse them)."""
+    start = max(date_range.start, timezone.localdate())
+    if date_range.end < start:
+        return ()
+    query = build.appointments_query(DateRange(start, date_range.end))
+    reply = await transport.exchange(
+        practice_ods=practice.ods_code,
+        operation=LIST,
+        method="GET",
+        url=f"{practice.url(f'Patient/{patient.nhs_number}/Appointment')}?{query}",
+        host=practice.host,
+        request_id=str(uuid.uuid4()),
+        correlation_id=correlation_id,
+        deadline=_deadline(),
+        patient=patient,
+    )
+    return fhir.parse_appointment_list(fhir.load_json(reply.content), practice, patient)
+
+
+async def read_appointment(
+    practice: PracticeEndpoint,
+    patient: Patient,
+    appointment_id: str,
+    *,
+    correlation_id: str | None = None,
+) -> BookedAppointment:
+    """One appointment, with the version (ETag, else meta.versionId) and the resource exactly as
+    read, which is what ``cancel`` sends back. NotFound if it is not this patient's."""
+    if not isinstance(appointment_id, str) or not fhir.is_fhir_id(appointment_id):
+        raise NotFound("We could not find this appointment at the practice.")
+    reply = await transport.exchange(
+        practice_ods=practice.ods_code,
+        operation=READ,
+        method="GET",
+        url=practice.url(f"Appointment/{appointment_id}"),
+        host=practice.host,
+        request_id=str(uuid.uuid4()),
+        correlation_id=correlation_id,
+        deadline=_deadline(),
+        patient=patient,
+    )
+    try:
+        return fhir.parse_appointment(
+            fhir.load_json(reply.content), practice, patient, etag=reply.etag
+        )
+    except fhir.NotThePatients:
+        raise NotFound("We could not find this appointment at the practice.") from None
+
+
+async def cancel(
+    practice: PracticeEndpoint,
+    patient: Patient,
+    appointment: BookedAppointment,
+    reason: str,
+    *,
+    request_id: str,
+    correlation_id: str | None = None,
+) -> BookedAppointment:
+    """Cancel ``appointment`` (as last read) with the patient's ``reason``.
+
+    Sends the read copy unmodified apart from status and reason, with ``If-Match`` on its
+    version. Raises ``CancellationDisabled``, ``TooLateToCancel``, ``CancellationRefused``,
+    ``VersionConflict`` (read it again), ``Unavailable``, … when the practice says no.
+    """
+    _check_request_id(request_id)
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("A cancellation needs a reason")
+    if appointment.practice.ods_code != practice.ods_code:
+        raise ValueError("The appointment belongs to another practice")
+    headers = {}
+    if appointment.version_id:
+        headers["If-Match"] = f'W/"{appointment.version_id}"'
+    try:
+        reply = await transport.exchange(
+            practice_ods=practice.ods_code,
+            operation=CANCEL,
+            method="PUT",
+            url=practice.url(f"Appointment/{appointment.id}"),
+            host=practice.host,
+            request_id=request_id,
+            correlation_id=correlation_id,
+            deadline=_deadline(),
+            patient=patient,
+            content=build.cancellation_body(appointment.source_json, reason),
+            extra_headers=headers,
+        )
+    finally:
+        await caching.invalidate_practice(practice.ods_code)
+    known: dict[str, Surgery | Clinician] = {}
+    if appointment.location is not None:
+        known[f"Location/{appointment.location.id}"] = appointment.location
+    if appointment.practitioner is not None:
+        known[f"Practitioner/{appointment.practitioner.id}"] = appointment.practitioner
+    try:
+        return fhir.parse_appointment(
+            fhir.load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        )
+    except fhir.NotThePatients:
+        raise InvalidReply(diagnostics="The cancelled appointment names another patient") from None

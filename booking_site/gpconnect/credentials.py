@@ -1,0 +1,103 @@
+"""Where bearer tokens come from (CONFORMANCE D8).
+
+The client asks a ``CredentialSource`` for a token before each request. In production that is
+the signed-in patient's NHS login access token; in development and tests it is
+``SandboxCredentials``, which asks the sandbox's token endpoint over HTTP (through the same
+pooled client) and keeps tokens in the Django cache until shortly before they expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+
+from booking_site.gpconnect import caching, config, transport
+from booking_site.gpconnect.errors import TOKEN, InvalidReply
+from booking_site.gpconnect.fhir import load_json
+from booking_site.gpconnect.types import Patient
+
+
+@runtime_checkable
+class CredentialSource(Protocol):
+    async def token_for(self, patient: Patient | None) -> str:
+        """A bearer token for ``patient``, or a service token (slot search only) for None."""
+        ...
+
+    async def forget(self, patient: Patient | None) -> None:
+        """Drop any kept token for ``patient``: a provider has just refused it."""
+        ...
+
+
+class SandboxCredentials:
+    """Client-credentials tokens from the sandbox: ``POST <SANDBOX_BASE_URL>/oauth2/token``."""
+
+    # Stop using a token this long (at most) before it expires.
+    EXPIRY_MARGIN_SECONDS = 60
+
+    def __init__(self, token_url: str, client_id: str, client_secret: str) -> None:
+        self.token_url = token_url
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    @classmethod
+    def from_settings(cls) -> SandboxCredentials:
+        return cls(
+            settings.SANDBOX_BASE_URL.rstrip("/") + "/oauth2/token",
+            settings.SANDBOX_CLIENT_ID,
+            settings.SANDBOX_CLIENT_SECRET,
+        )
+
+    def _key(self, patient: Patient | None) -> str:
+        return caching.token_key(self.client_id, patient.nhs_number if patient else None)
+
+    async def token_for(self, patient: Patient | None) -> str:
+        key = self._key(patient)
+        token = await caching.get(key)
+        if isinstance(token, str) and token:
+            return token
+        # Many practices and windows ask at once when the cache is cold: fetch once.
+        return await transport.current_session().single_flight(
+            key, lambda: self._fetch(patient, key)
+        )
+
+    async def forget(self, patient: Patient | None) -> None:
+        await caching.delete(self._key(patient))
+
+    async def _fetch(self, patient: Patient | None, key: str) -> str:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+        if patient is not None:
+            form["nhs_number"] = patient.nhs_number
+        loop = asyncio.get_running_loop()
+        reply = await transport.exchange(
+            practice_ods="-",
+            operation=TOKEN,
+            method="POST",
+            url=self.token_url,
+            host=urlsplit(self.token_url).netloc.lower(),
+            request_id=str(uuid.uuid4()),
+            correlation_id=None,
+            deadline=loop.time() + config.current().practice_timeout,
+            authorise=False,
+            content=urlencode(form).encode(),
+            content_type="application/x-www-form-urlencoded",
+            accept="application/json",
+        )
+        doc = load_json(reply.content)
+        token = doc.get("access_token") if isinstance(doc, dict) else None
+        expires_in = doc.get("expires_in") if isinstance(doc, dict) else None
+        if not isinstance(token, str) or not token:
+            raise InvalidReply(diagnostics="The token reply has no access_token")
+        if isinstance(expires_in, str) and expires_in.isdigit():
+            expires_in = int(expires_in)
+        if isinstance(expires_in, int) and not isinstance(expires_in, bool) and expires_in > 0:
+            margin = min(self.EXPIRY_MARGIN_SECONDS, expires_in // 5)
+            await caching.put(key, token, expires_in - margin)
+        return token

@@ -1,0 +1,272 @@
+"""Searching several practices for free slots at once (CONFORMANCE §1, §2, §8).
+
+Every ≤14-day window of every practice is requested at the same time (bounded per provider
+host). Each practice has its own time limit, so a slow or dead practice only ever costs its own
+result; the whole search also stops at the overall deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import logging
+import operator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
+
+from django.utils import timezone
+
+from booking_site.gpconnect import build, caching, config, fhir, transport
+from booking_site.gpconnect.config import ClientConfig
+from booking_site.gpconnect.errors import SEARCH, ProviderError, Unavailable
+from booking_site.gpconnect.types import (
+    DateRange,
+    FreeSlot,
+    Patient,
+    PracticeEndpoint,
+    PracticeResult,
+    ResultStatus,
+    SlotFilters,
+    instant,
+)
+
+logger = logging.getLogger("booking_site.gpconnect")
+
+OnResult = Callable[[PracticeResult], Awaitable[None] | None]
+
+
+async def search_free_slots(
+    practices: Iterable[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    filters: SlotFilters | None = None,
+    *,
+    correlation_id: str,
+    on_result: OnResult | None = None,
+) -> list[PracticeResult]:
+    """One ``PracticeResult`` per practice, in the order given.
+
+    ``on_result`` (plain or async) is called with each result as soon as its practice has
+    answered, failed or run out of time. ``patient`` None searches with a service token (staff
+    previews).
+    """
+    practices = list(practices)
+    results: list[PracticeResult | None] = [None] * len(practices)
+    async with contextlib.aclosing(
+        _search(practices, date_range, patient, filters, correlation_id)
+    ) as answers:
+        async for index, result in answers:
+            results[index] = result
+            if on_result is not None:
+                called = on_result(result)
+                if inspect.isawaitable(called):
+                    await called
+    return [r for r in results if r is not None]
+
+
+async def iter_free_slots(
+    practices: Iterable[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    filters: SlotFilters | None = None,
+    *,
+    correlation_id: str,
+) -> AsyncIterator[PracticeResult]:
+    """Each practice's ``PracticeResult`` as soon as it is known, fastest first.
+
+    Use it inside ``contextlib.aclosing(...)``: leaving the loop early then stops the
+    practices still being asked at once.
+    """
+    async with contextlib.aclosing(
+        _search(list(practices), date_range, patient, filters, correlation_id)
+    ) as answers:
+        async for _, result in answers:
+            yield result
+
+
+async def _search(
+    practices: list[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    filters: SlotFilters | None,
+    correlation_id: str,
+) -> AsyncIterator[tuple[int, PracticeResult]]:
+    cfg = config.current()
+    filters = filters or SlotFilters()
+    windows = date_range.windows()
+    overall = asyncio.get_running_loop().time() + cfg.deadline
+
+    async def indexed(index: int, practice: PracticeEndpoint) -> tuple[int, PracticeResult]:
+        result = await _search_practice(
+            practice, windows, patient, filters, correlation_id, overall, cfg
+        )
+        return index, result
+
+    tasks = [asyncio.ensure_future(indexed(i, p)) for i, p in enumerate(practices)]
+    try:
+        for answer in asyncio.as_completed(tasks):
+            yield await answer
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _search_practice(
+    practice: PracticeEndpoint,
+    windows: tuple[DateRange, ...],
+    patient: Patient | None,
+    filters: SlotFilters,
+    correlation_id: str,
+    overall_deadline: float,
+    cfg: ClientConfig,
+) -> PracticeResult:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    deadline = min(started + cfg.practice_timeout, overall_deadline)
+    failure: ProviderError | None = None
+    answers: list[tuple[tuple[FreeSlot, ...], bool]] = []
+    try:
+        async with asyncio.timeout_at(deadline):
+            generation = await caching.generation(practice.ods_code)
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(
+                        _search_window(
+                            practice, window, generation, patient, correlation_id, deadline, cfg
+                        )
+                    )
+                    for window in windows
+                ]
+        answers = [task.result() for task in tasks]
+    except* ProviderError as errors:
+        failure = errors.exceptions[0]
+    except* TimeoutError:
+        failure = Unavailable(timed_out=True)
+    except* Exception:
+        # A defect on the site's side must cost one practice's result, not the whole page.
+        logger.exception("slot search failed ods=%s", practice.ods_code)
+        failure = ProviderError()
+    elapsed_ms = round((loop.time() - started) * 1000)
+    if failure is not None:
+        return PracticeResult(
+            practice, ResultStatus.FAILED, (), failure.with_traceback(None), elapsed_ms
+        )
+    now = timezone.now()
+    merged: dict[str, FreeSlot] = {}
+    for slots, _ in answers:
+        for slot in slots:
+            merged.setdefault(slot.slot_id, slot)
+    # Thousands of slots per practice: each one's UTC start is worked out once, for both the
+    # "still to come" test (UTC against UTC is a plain comparison) and the sort key.
+    keyed = []
+    for slot in merged.values():
+        start = instant(slot.start)
+        if start > now and filters.accepts(slot):
+            keyed.append((_earliest(slot, start), slot))
+    keyed.sort(key=_first)
+    chosen = tuple(slot for _, slot in keyed)
+    return PracticeResult(
+        practice,
+        ResultStatus.SLOTS if chosen else ResultStatus.NONE,
+        chosen,
+        None,
+        elapsed_ms,
+        from_cache=all(cached for _, cached in answers),
+    )
+
+
+async def _search_window(
+    practice: PracticeEndpoint,
+    window: DateRange,
+    generation: str,
+    patient: Patient | None,
+    correlation_id: str,
+    deadline: float,
+    cfg: ClientConfig,
+) -> tuple[tuple[FreeSlot, ...], bool]:
+    query = build.slot_search_query(window, cfg)
+    key = caching.slot_key(practice.ods_code, generation, window, query)
+    cached = caching.unpack_slots(await caching.get(key), practice)
+    if cached is not None:
+        return cached, True
+    reply = await transport.exchange(
+        practice_ods=practice.ods_code,
+        operation=SEARCH,
+        method="GET",
+        url=f"{practice.url('Slot')}?{query}",
+        host=practice.host,
+        request_id=str(uuid.uuid4()),
+        correlation_id=correlation_id,
+        deadline=deadline,
+        patient=patient,
+    )
+    slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
+    await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
+    return slots, False
+
+
+def _earliest(slot: FreeSlot, start: datetime | None = None) -> tuple:
+    """Earliest first; ``start`` is ``instant(slot.start)`` when the caller has it already."""
+    if start is None:
+        start = instant(slot.start)
+    return (start, instant(slot.end), slot.location.name or "", slot.slot_id)
+
+
+_first = operator.itemgetter(0)
+
+
+# --- Booking several slots as one appointment (CONFORMANCE §2.4) -------------------------------
+
+
+def are_adjacent(first: FreeSlot, then: FreeSlot) -> bool:
+    """Whether ``then`` directly follows ``first`` so both can be booked as one appointment:
+    B.start == A.end, same schedule, same delivery channel, same slot type."""
+    return (
+        instant(then.start) == instant(first.end)
+        and first.practice_ods == then.practice_ods
+        and first.schedule.id == then.schedule.id
+        and first.delivery_channel == then.delivery_channel
+        and first.slot_type == then.slot_type
+    )
+
+
+def join_adjacent(slots: Sequence[FreeSlot]) -> FreeSlot:
+    """One ``FreeSlot`` covering a chain of adjacent slots (ValueError if they are not one)."""
+    if not slots:
+        raise ValueError("No slots to join")
+    for first, then in itertools.pairwise(slots):
+        if not are_adjacent(first, then):
+            raise ValueError("These slots are not adjacent")
+    head, tail = slots[0], slots[-1]
+    return FreeSlot(
+        head.practice_ods,
+        head.practice_name,
+        tuple(slot_id for slot in slots for slot_id in slot.slot_ids),
+        head.start,
+        tail.end,
+        head.start_raw,
+        tail.end_raw,
+        head.slot_type,
+        head.delivery_channel,
+        head.schedule,
+    )
+
+
+def adjacent_runs(slots: Iterable[FreeSlot]) -> list[tuple[FreeSlot, ...]]:
+    """The slots grouped into maximal chains of adjacent slots, earliest first."""
+    runs: list[list[FreeSlot]] = []
+    open_runs: dict[tuple, list[FreeSlot]] = {}
+    for slot in sorted(slots, key=_earliest):
+        group = (slot.practice_ods, slot.schedule.id, slot.delivery_channel, slot.slot_type)
+        run = open_runs.get(group)
+        if run is not None and are_adjacent(run[-1], slot):
+            run.append(slot)
+        else:
+            run = [slot]
+            runs.append(run)
+            open_runs[group] = run
+    return [tuple(run) for run in runs]

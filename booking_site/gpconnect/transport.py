@@ -1,0 +1,332 @@
+"""The one place the site talks HTTP to practices (STYLE rule 3).
+
+``exchange`` sends one logical request: it adds the headers (CONFORMANCE D8, D9), bounds the
+requests in flight to each provider host, enforces the time limits, retries transient failures
+with the SAME ``X-Request-ID``, logs one line per round trip, and turns every failure into a
+``ProviderError``.
+
+Client lifetime and event loops
+-------------------------------
+An ``httpx.AsyncClient``'s pooled connections (and an ``asyncio.Semaphore``) belong to the event
+loop they were first used on. Django runs async code on two kinds of loop:
+
+* under ASGI (uvicorn), one long-lived loop per worker process: async callers share one pooled
+  client per loop (``current_session``), so connections to practices are reused across page
+  requests and the per-host bound holds for the whole process;
+* a sync view calling ``booking_site.gpconnect.sync`` goes through ``async_to_sync``, which makes
+  a NEW loop for each call when no loop is running. A client kept from an earlier call would hold
+  connections bound to a dead loop, so the sync wrappers open a ``session()`` for the call and
+  close it at the end: one pooled client serves every practice and window of that call. The
+  cost: connections are not reused between page requests, and the per-host bound holds per call
+  rather than per process (also when a sync view runs under ASGI, where async_to_sync uses the
+  server's loop). Views that want pooling across requests should be async.
+
+Tests inject a transport with ``session(transport=...)`` or ``use_transport(...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import random
+import re
+import ssl
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+import httpx
+
+from booking_site.gpconnect import config
+from booking_site.gpconnect.errors import (
+    ProviderError,
+    Unavailable,
+    error_for,
+)
+from booking_site.gpconnect.fhir import parse_outcome
+
+if TYPE_CHECKING:
+    from booking_site.gpconnect.credentials import CredentialSource
+    from booking_site.gpconnect.types import Patient
+
+logger = logging.getLogger("booking_site.gpconnect")
+
+# The first retry waits 0.1–0.2 s, the second 0.2–0.4 s: small, because a patient is waiting.
+BACKOFF_SECONDS = 0.1
+
+FHIR_JSON = "application/fhir+json"
+FHIR_JSON_UTF8 = "application/fhir+json;charset=utf-8"
+
+# Gateway failures are worth another go; a 500 is the provider's own bug and is not.
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_LOGGABLE_CODE = re.compile(r"^[A-Z_]{1,40}$")
+
+T = TypeVar("T")
+
+
+class _WithoutRequestLines(logging.Filter):
+    """httpx logs every request's full URL at INFO, and a patient's appointments URL holds their
+    NHS number: drop those lines (this package logs its own, without URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("HTTP Request")
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _WithoutRequestLines) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_WithoutRequestLines())
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A successful (2xx) reply."""
+
+    status: int
+    content: bytes
+    etag: str | None
+
+
+class Session:
+    """One pooled ``AsyncClient`` with its per-host bounds, for use on one event loop."""
+
+    def __init__(
+        self,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        credentials: CredentialSource | None = None,
+    ) -> None:
+        cfg = config.current()
+        self.max_per_host = cfg.max_per_host
+        self.client = httpx.AsyncClient(
+            transport=transport or _override_transport,
+            verify=_tls_context(),
+            timeout=httpx.Timeout(cfg.practice_timeout),
+            # Connections are bounded per host by the semaphores below, not by the pool.
+            limits=httpx.Limits(
+                max_connections=None,
+                max_keepalive_connections=cfg.max_per_host * 5,
+                keepalive_expiry=30,
+            ),
+            follow_redirects=False,
+        )
+        if credentials is None:
+            from booking_site.gpconnect.credentials import SandboxCredentials
+
+            credentials = SandboxCredentials.from_settings()
+        self.credentials = credentials
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._inflight: dict[str, asyncio.Task] = {}
+
+    @property
+    def closed(self) -> bool:
+        return self.client.is_closed
+
+    def semaphore(self, host: str) -> asyncio.Semaphore:
+        if host not in self._semaphores:
+            self._semaphores[host] = asyncio.Semaphore(self.max_per_host)
+        return self._semaphores[host]
+
+    async def single_flight(self, key: str, factory: Callable[[], Awaitable[T]]) -> T:
+        """Run ``factory`` once for everyone asking for ``key`` at the same time."""
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(factory())
+            self._inflight[key] = task
+            task.add_done_callback(lambda done: self._finish_flight(key, done))
+        return await asyncio.shield(task)
+
+    def _finish_flight(self, key: str, task: asyncio.Task) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+        if not task.cancelled():
+            task.exception()  # retrieved here so an unawaited failure is not reported as lost
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """httpx's default verifying context (certifi's CA bundle, unless SSL_CERT_FILE or
+    SSL_CERT_DIR says otherwise), built once per process: building it loads the whole CA bundle
+    (about 20 ms), and the sync API opens a client for every call. A configured context is
+    safely shared by clients, threads and event loops."""
+    return httpx.create_ssl_context()
+
+
+_current: ContextVar[Session | None] = ContextVar("gpconnect_session", default=None)
+_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
+    weakref.WeakKeyDictionary()
+)
+_override_transport: httpx.AsyncBaseTransport | None = None
+
+
+def current_session() -> Session:
+    """The session opened by ``session()`` around this call, else this loop's shared one."""
+    active = _current.get()
+    if active is not None:
+        return active
+    loop = asyncio.get_running_loop()
+    shared = _per_loop.get(loop)
+    if shared is None or shared.closed:
+        shared = _per_loop[loop] = Session()
+    return shared
+
+
+def has_session() -> bool:
+    """Whether a ``session()`` block is open around this call."""
+    return _current.get() is not None
+
+
+@contextlib.asynccontextmanager
+async def session(
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    credentials: CredentialSource | None = None,
+) -> AsyncIterator[Session]:
+    """A client for the calls made inside the block (and tasks they start), closed at the end."""
+    opened = Session(transport=transport, credentials=credentials)
+    token = _current.set(opened)
+    try:
+        yield opened
+    finally:
+        _current.reset(token)
+        await opened.aclose()
+
+
+@contextlib.contextmanager
+def use_transport(transport: httpx.AsyncBaseTransport) -> Iterator[None]:
+    """Send every request made inside the block through ``transport`` (for tests)."""
+    global _override_transport
+    previous = _override_transport
+    _override_transport = transport
+    _per_loop.clear()
+    try:
+        yield
+    finally:
+        _override_transport = previous
+        _per_loop.clear()
+
+
+async def exchange(
+    *,
+    practice_ods: str,
+    operation: str,
+    method: str,
+    url: str,
+    host: str,
+    request_id: str,
+    correlation_id: str | None,
+    deadline: float,
+    patient: Patient | None = None,
+    authorise: bool = True,
+    content: bytes | None = None,
+    content_type: str = FHIR_JSON_UTF8,
+    accept: str = FHIR_JSON,
+    extra_headers: Mapping[str, str] | None = None,
+) -> Reply:
+    """Send one logical request and return its 2xx reply, or raise a ``ProviderError``.
+
+    ``deadline`` is on the running loop's clock; each attempt is also limited to the
+    per-practice timeout. Transient failures (no connection, 502/503/504, no reply in time)
+    are retried a bounded number of times, re-sending the same ``X-Request-ID`` so a provider
+    can recognise a repeated booking or cancellation (CONFORMANCE D9). 4xx never is.
+    """
+    active = current_session()
+    cfg = config.current()
+    loop = asyncio.get_running_loop()
+    headers = {"Accept": accept, "X-Request-ID": request_id}
+    if correlation_id:
+        headers["X-Correlation-ID"] = correlation_id
+    if content is not None:
+        headers["Content-Type"] = content_type
+    if extra_headers:
+        headers.update(extra_headers)
+    attempts = 1 + cfg.retries
+    for attempt in range(1, attempts + 1):
+        started = loop.time()
+        retryable = True
+        code = None
+        try:
+            async with asyncio.timeout_at(min(deadline, started + cfg.practice_timeout)):
+                if authorise:
+                    # Before taking a slot of the host's bound: fetching a token may itself need
+                    # one (the sandbox's token endpoint is on the same host).
+                    token = await active.credentials.token_for(patient)
+                    headers["Authorization"] = f"Bearer {token}"
+                async with active.semaphore(host):
+                    response = await active.client.request(
+                        method, url, content=content, headers=headers
+                    )
+        except (TimeoutError, httpx.TimeoutException):
+            error: ProviderError = Unavailable(timed_out=True)
+            outcome = "timeout"
+        except (httpx.NetworkError, httpx.RemoteProtocolError):
+            error = Unavailable()
+            outcome = "network_error"
+        except httpx.HTTPError:
+            error, outcome, retryable = Unavailable(), "http_error", False
+        else:
+            status = response.status_code
+            if 200 <= status < 300:
+                _log(
+                    logging.INFO, practice_ods, operation, str(status), started, loop,
+                    attempt, request_id, correlation_id, None,
+                )  # fmt: skip
+                return Reply(status, response.content, response.headers.get("ETag"))
+            parsed = parse_outcome(response.content)
+            error = error_for(status, parsed, operation)
+            code = error.code
+            outcome = str(status)
+            retryable = status in _RETRY_STATUSES
+            if status == 401 and authorise:
+                await active.credentials.forget(patient)
+        _log(
+            logging.WARNING, practice_ods, operation, outcome, started, loop,
+            attempt, request_id, correlation_id, code,
+        )  # fmt: skip
+        if not retryable or attempt == attempts:
+            raise error
+        delay = BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random())
+        if loop.time() + delay >= deadline:
+            raise error
+        await asyncio.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _log(
+    level: int,
+    ods: str,
+    operation: str,
+    outcome: str,
+    started: float,
+    loop: asyncio.AbstractEventLoop,
+    attempt: int,
+    request_id: str,
+    correlation_id: str | None,
+    code: str | None,
+) -> None:
+    """One line per round trip. Never a URL (patient paths hold the NHS number), body or text."""
+    elapsed_ms = round((loop.time() - started) * 1000)
+    safe_code = code if code and _LOGGABLE_CODE.match(code) else "-"
+    fields = {
+        "ods": ods,
+        "operation": operation,
+        "outcome": outcome,
+        "elapsed_ms": elapsed_ms,
+        "attempt": attempt,
+        "request_id": request_id,
+        "correlation_id": correlation_id or "-",
+        "code": safe_code,
+    }
+    logger.log(
+        level,
+        "provider call ods=%s op=%s outcome=%s ms=%d attempt=%d request_id=%s "
+        "correlation_id=%s code=%s",
+        *fields.values(),
+        extra={"gpconnect": fields},
+    )

@@ -1,0 +1,47 @@
+"""Loading and reading the practice directory."""
+
+from django.db import transaction
+
+from booking_site.practices.models import Federation, Practice
+
+
+@transaction.atomic
+def load_directory(document: dict) -> tuple[int, int]:
+    """Create or update federations and practices from a directory document.
+
+    The document has the shape ``seed_sandbox --json`` prints: ``practices`` with ods_code,
+    name, federation, phone, address and base_url. Practices are matched on ODS code, so
+    loading the same document twice changes nothing. Returns (federations, practices) loaded.
+    """
+    federations: dict[str, Federation] = {}
+    for entry in document.get("practices", []):
+        name = (entry.get("federation") or "").strip()
+        if name and name not in federations:
+            federations[name] = Federation.objects.get_or_create(name=name)[0]
+    count = 0
+    for entry in document.get("practices", []):
+        Practice.objects.update_or_create(
+            ods_code=entry["ods_code"],
+            defaults={
+                "name": entry["name"],
+                "federation": federations.get((entry.get("federation") or "").strip()),
+                "base_url": entry["base_url"],
+                "phone": entry.get("phone", ""),
+                "address": entry.get("address", ""),
+            },
+        )
+        count += 1
+    return len(federations), count
+
+
+def federation_practices(practice: Practice) -> list[Practice]:
+    """Every practice in ``practice``'s federation (itself included), or none without one."""
+    if practice.federation_id is None:
+        return []
+    return list(Practice.objects.filter(federation_id=practice.federation_id).order_by("name"))
+
+
+def practices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
+    """The practices with these ODS codes, in the order given; unknown codes are dropped."""
+    found = {p.ods_code: p for p in Practice.objects.filter(ods_code__in=ods_codes)}
+    return [found[code] for code in ods_codes if code in found]

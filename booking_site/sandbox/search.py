@@ -1,0 +1,102 @@
+"""Searches the sandbox answers: free slots (CONFORMANCE §1.3, §2) and a patient's
+appointments (§5.1), each as a searchset Bundle."""
+
+import datetime
+
+from django.db.models import Q
+
+from booking_site.sandbox import fhir
+from booking_site.sandbox.models import Appointment, Practice, Slot
+from booking_site.sandbox.validation import AppointmentRange, SlotQuery
+
+# What a practice with the ``malformed_json`` switch sends: a reply cut off mid-stream.
+MALFORMED_JSON_BODY = '{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {'
+# What a practice with the ``invalid_fhir`` switch sends: JSON, but no usable Bundle.
+INVALID_FHIR_BODY = {"resourceType": "Bundle", "type": "searchset", "entry": "oops"}
+
+
+def free_slots(practice: Practice, query: SlotQuery, now: datetime.datetime) -> list[Slot]:
+    """Bookable slots lying fully inside the window, filtered by the §1.3 matrix.
+
+    A slot restricted to an organisation type (or ODS code) is offered only to a search that
+    sends a matching filter; an unrestricted slot is offered to everyone. Past slots and home
+    visits are never offered.
+    """
+    type_allowed = Q(restricted_org_type="")
+    if query.org_types:
+        type_allowed |= Q(restricted_org_type__in=query.org_types)
+    ods_allowed = Q(restricted_ods_code="")
+    if query.ods_codes:
+        ods_allowed |= Q(restricted_ods_code__in=query.ods_codes)
+    return list(
+        Slot.objects.filter(
+            type_allowed,
+            ods_allowed,
+            schedule__practice=practice,
+            status=Slot.Status.FREE,
+            start__gte=query.start,
+            end__lte=query.end,
+            start__gt=now,
+        )
+        .exclude(delivery_channel=Slot.DeliveryChannel.VISIT)
+        .select_related("schedule__location", "schedule__practitioner")
+        .order_by("start", "pk")
+    )
+
+
+def _unique(items: list) -> list:
+    return list({item.pk: item for item in items if item is not None}.values())
+
+
+def slot_bundle(practice: Practice, query: SlotQuery, slots: list[Slot]) -> dict:
+    """Slots, their Schedules, the Locations/Practitioners asked for, and the Organization.
+
+    The Organization comes whenever there is a slot, asked for or not (a known GP Connect
+    issue consumers rely on); an empty result has no entries at all.
+    """
+    if not slots:
+        return fhir.searchset([])
+    schedules = _unique([slot.schedule for slot in slots])
+    resources = [fhir.slot_resource(slot) for slot in slots]
+    resources += [fhir.schedule_resource(schedule) for schedule in schedules]
+    if query.include_location:
+        locations = _unique([schedule.location for schedule in schedules])
+        resources += [fhir.location_resource(location) for location in locations]
+    if query.include_practitioner:
+        practitioners = _unique([schedule.practitioner for schedule in schedules])
+        resources += [fhir.practitioner_resource(p) for p in practitioners]
+    resources.append(fhir.organization_resource(practice))
+    return fhir.searchset(resources)
+
+
+def slot_search_body(practice: Practice, query: SlotQuery, now: datetime.datetime) -> dict | str:
+    """The reply to a valid slot search, bent by the practice's fault switches."""
+    if practice.malformed_json:
+        return MALFORMED_JSON_BODY
+    if practice.invalid_fhir:
+        return INVALID_FHIR_BODY
+    slots = [] if practice.always_empty else free_slots(practice, query, now)
+    return slot_bundle(practice, query, slots)
+
+
+def appointment_bundle(practice: Practice, nhs_number: str, dates: AppointmentRange) -> dict:
+    """The patient's appointments at this practice starting within the dates, cancelled too."""
+    appointments = list(
+        Appointment.objects.filter(
+            practice=practice,
+            patient_nhs_number=nhs_number,
+            start__gte=dates.start,
+            start__lt=dates.end,
+        )
+        .prefetch_related("slots__schedule__location", "slots__schedule__practitioner")
+        .order_by("start", "pk")
+    )
+    resources = [fhir.appointment_resource(appointment) for appointment in appointments]
+    schedules = _unique([slot.schedule for a in appointments for slot in a.slots.all()])
+    if dates.include_location:
+        locations = _unique([schedule.location for schedule in schedules])
+        resources += [fhir.location_resource(location) for location in locations]
+    if dates.include_practitioner:
+        practitioners = _unique([schedule.practitioner for schedule in schedules])
+        resources += [fhir.practitioner_resource(p) for p in practitioners]
+    return fhir.searchset(resources)

@@ -1,0 +1,248 @@
+"""Settings for the GP booking site.
+
+The environment is read here, once, through the typed helpers in ``booking_site.env``.
+``DJANGO_ENV`` picks the defaults: ``production`` (the default: safe unless told otherwise),
+``local`` (set by ``manage.py``) or ``test`` (set by ``booking_site.settings_test``).
+"""
+
+import datetime
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from booking_site.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DJANGO_ENV = env_str("DJANGO_ENV", "production")
+if DJANGO_ENV not in {"production", "local", "test"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be production, local or test, not {DJANGO_ENV!r}")
+IS_PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if IS_PRODUCTION:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DJANGO_ENV is production")
+    SECRET_KEY = f"insecure-{DJANGO_ENV}-only-key-never-use-in-production"
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", [] if IS_PRODUCTION else ["127.0.0.1", "localhost", "testserver"]
+)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "axes",
+    "booking_site.core",
+    "booking_site.accounts",
+    "booking_site.practices",
+    "booking_site.booking",
+    "booking_site.availability",
+    "booking_site.sandbox",
+]
+
+AUTH_USER_MODEL = "accounts.User"
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "booking_site.urls"
+WSGI_APPLICATION = "booking_site.wsgi.application"
+ASGI_APPLICATION = "booking_site.asgi.application"
+
+TEMPLATES = [
+    {
+        # Site pages: Jinja2, because the NHS.UK component macros are Nunjucks/Jinja.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "booking_site.jinja2.environment"},
+    },
+    {
+        # The Django admin keeps its own template language.
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Storage -----------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE takes the write lock at BEGIN, so racing bookings queue on the
+                # timeout instead of failing to upgrade a read lock.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file, not shared-cache memory: threads in tests must race on real locks. One per
+            # process, so that two test runs on one machine never share a database.
+            "TEST": {"NAME": BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", f"gpbook-{DJANGO_ENV}"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Security ----------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", IS_PRODUCTION)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 60 * 60)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", IS_PRODUCTION)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = False
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# No inline script anywhere: every script is a static file from 'self'.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "https://assets.nhs.uk"],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "object-src": [CSP.NONE],
+}
+
+LOGIN_URL = "accounts:sign_in"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Repeated failed sign-ins are throttled by django-axes, per account and per address.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "booking_site.accounts.views.locked_out"
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_VERBOSE = False
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Internationalisation ----------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# build/frontend holds the nhsuk-frontend package's CSS, JS and images (scripts/build_frontend.py).
+STATICFILES_DIRS = [BASE_DIR / "static", BASE_DIR / "build" / "frontend"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        # Tests render pages without running collectstatic first.
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DJANGO_ENV == "test"
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+
+# Tests (and browser tests through the live server) serve static files straight from the finders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DJANGO_ENV == "test"
+
+# --- Logging -----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # httpx logs each request's URL at INFO, and a patient-appointments URL holds an NHS number:
+    # the GP Connect client logs its own round trips without patient data instead.
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+
+# --- The provider sandbox (a stand-in for EMIS/TPP, reached only over HTTP) ---------------------
+SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", not IS_PRODUCTION)
+SANDBOX_TOKEN_TTL_SECONDS = env_int("SANDBOX_TOKEN_TTL_SECONDS", 60 * 60)
+SANDBOX_SIGNING_KEY = env_str("SANDBOX_SIGNING_KEY", f"{SECRET_KEY}:sandbox")
+# How long a "hangs" practice holds a request before giving up on its own.
+SANDBOX_HANG_SECONDS = env_float("SANDBOX_HANG_SECONDS", 120.0)
+# Where the site finds the sandbox's practices (used by the seed's --json output).
+SANDBOX_BASE_URL = env_str("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox")
+# The site's client credentials at the sandbox's token endpoint (POST /sandbox/oauth2/token).
+SANDBOX_CLIENT_ID = env_str("SANDBOX_CLIENT_ID", "booking-site")
+SANDBOX_CLIENT_SECRET = env_str("SANDBOX_CLIENT_SECRET", f"{SECRET_KEY}:sandbox-client")
+
+# --- The booking organisation (D5): the service that runs this site ------------------------------
+BOOKING_ORG_ODS = env_str("BOOKING_ORG_ODS", "X26")
+BOOKING_ORG_NAME = env_str("BOOKING_ORG_NAME", "Book a GP appointment (NHS England)")
+BOOKING_ORG_PHONE = env_str("BOOKING_ORG_PHONE", "0300 311 2233")
+
+# --- GP Connect client -------------------------------------------------------------------------
+# booking_site/gpconnect: how long one practice may take (all its search windows and retries),
+# how long a whole multi-practice call may take, how many requests may be in flight to one
+# provider host at once, how many times a transient failure is retried, and how long a practice's
+# free slots are reused from the cache.
+GPCONNECT_PRACTICE_TIMEOUT_SECONDS = env_float("GPCONNECT_PRACTICE_TIMEOUT_SECONDS", 8.0)
+GPCONNECT_DEADLINE_SECONDS = env_float("GPCONNECT_DEADLINE_SECONDS", 12.0)
+GPCONNECT_MAX_CONNECTIONS_PER_HOST = env_int("GPCONNECT_MAX_CONNECTIONS_PER_HOST", 20)
+GPCONNECT_RETRIES = env_int("GPCONNECT_RETRIES", 2)
+SLOT_CACHE_TTL_SECONDS = env_int("SLOT_CACHE_TTL_SECONDS", 60)

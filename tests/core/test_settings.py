@@ -1,0 +1,51 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_settings(**env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "SECRET_KEY", "DEBUG"}}
+    code = (
+        "import django; from django.conf import settings; django.setup();"
+        "print(settings.DEBUG, settings.SESSION_COOKIE_SECURE, settings.SECURE_HSTS_SECONDS,"
+        " settings.SANDBOX_ENABLED)"
+    )
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "booking_site.settings", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _load_settings(DJANGO_ENV="production")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_defaults_are_secure():
+    result = _load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "31536000", "False"]
+
+
+def test_local_runs_without_a_secret_key_with_the_sandbox_on_and_debug_off():
+    result = _load_settings(DJANGO_ENV="local")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "0", "True"]
+
+
+def test_a_malformed_boolean_is_refused_not_guessed():
+    result = _load_settings(DJANGO_ENV="local", DEBUG="maybe")
+
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr

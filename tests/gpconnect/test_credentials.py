@@ -1,0 +1,179 @@
+"""Sandbox tokens: fetched over HTTP through the same client, cached without the NHS number."""
+
+import asyncio
+import json
+from datetime import date
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from django.core.cache import cache
+
+from booking_site import gpconnect
+from booking_site.gpconnect import caching, transport
+
+from . import builders
+from .conftest import CORRELATION_ID, HILLSIDE, PATIENT, RIVERSIDE, Recorder, fhir_response
+
+TOKEN_URL = "http://sandbox.test/sandbox/oauth2/token"
+EMPTY = builders.bundle(entry=False)
+SIX_WEEKS = gpconnect.DateRange(date(2027, 3, 1), date(2027, 4, 11))
+
+
+@pytest.fixture
+def sandbox_settings(settings):
+    settings.SANDBOX_BASE_URL = "http://sandbox.test/sandbox/"
+    settings.SANDBOX_CLIENT_ID = "booking-site"
+    settings.SANDBOX_CLIENT_SECRET = "s3cret"
+    return settings
+
+
+def _provider(expires_in=3600, token_status=200):
+    issued = []
+
+    async def respond(request: httpx.Request):
+        if request.url.path == "/sandbox/oauth2/token":
+            await asyncio.sleep(0.01)
+            form = dict(parse_qsl(request.content.decode()))
+            issued.append(form)
+            if token_status != 200:
+                return httpx.Response(token_status, json={"error": "invalid_client"})
+            subject = form.get("nhs_number", "service")
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": f"tok-{subject}-{len(issued)}",
+                    "token_type": "Bearer",
+                    "expires_in": expires_in,
+                },
+            )
+        return fhir_response(200, EMPTY)
+
+    return Recorder(respond), issued
+
+
+def _run(recorder, make_call):
+    async def main():
+        async with transport.session(transport=recorder.transport()):
+            return await make_call()
+
+    return asyncio.run(main())
+
+
+def _search(patient=PATIENT, practices=(RIVERSIDE,), date_range=SIX_WEEKS):
+    return lambda: gpconnect.search_free_slots(
+        list(practices), date_range, patient, correlation_id=CORRELATION_ID
+    )
+
+
+def test_a_patient_token_is_fetched_with_client_credentials_and_the_nhs_number(sandbox_settings):
+    recorder, issued = _provider()
+    _run(recorder, _search(date_range=gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 2))))
+
+    token_request, search = recorder.requests
+    assert token_request.method == "POST"
+    assert str(token_request.url) == TOKEN_URL
+    assert token_request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert issued == [
+        {
+            "grant_type": "client_credentials",
+            "client_id": "booking-site",
+            "client_secret": "s3cret",
+            "nhs_number": "9000000009",
+        }
+    ]
+    assert search.headers["Authorization"] == "Bearer tok-9000000009-1"
+
+
+def test_a_staff_preview_gets_a_service_token(sandbox_settings):
+    recorder, issued = _provider()
+    _run(recorder, _search(patient=None))
+
+    assert "nhs_number" not in issued[0]
+    assert recorder.requests[-1].headers["Authorization"] == "Bearer tok-service-1"
+
+
+def test_every_window_of_every_practice_shares_one_token_fetch(sandbox_settings):
+    recorder, issued = _provider()
+    _run(recorder, _search(practices=(RIVERSIDE, HILLSIDE)))
+
+    assert len(issued) == 1
+    searches = [r for r in recorder.requests if r.method == "GET"]
+    assert len(searches) == 6
+    assert {r.headers["Authorization"] for r in searches} == {"Bearer tok-9000000009-1"}
+
+
+def test_the_token_is_reused_from_the_cache_until_near_expiry(sandbox_settings):
+    recorder, issued = _provider(expires_in=3600)
+
+    async def twice():
+        await _search()()
+        await caching.invalidate_practice(RIVERSIDE.ods_code)
+        await _search()()
+
+    _run(recorder, twice)
+    assert len(issued) == 1
+
+
+def test_a_token_about_to_expire_is_not_kept(sandbox_settings):
+    recorder, issued = _provider(expires_in=0)
+
+    async def twice():
+        await _search()()
+        await caching.invalidate_practice(RIVERSIDE.ods_code)
+        await _search()()
+
+    _run(recorder, twice)
+    assert len(issued) == 2
+
+
+def test_the_token_cache_key_does_not_contain_the_nhs_number(sandbox_settings):
+    key = caching.token_key("booking-site", "9000000009")
+
+    assert "9000000009" not in key
+    assert key != caching.token_key("booking-site", "9449305552")
+    assert key != caching.token_key("booking-site", None)
+    recorder, _ = _provider()
+    _run(recorder, _search())
+    assert cache.get(key) == "tok-9000000009-1"
+
+
+def test_a_refused_token_is_forgotten(sandbox_settings):
+    key = caching.token_key("booking-site", PATIENT.nhs_number)
+    cache.set(key, "stale-token")
+
+    def respond(request):
+        if request.url.path == "/sandbox/oauth2/token":
+            return httpx.Response(200, json={"access_token": "fresh", "expires_in": 600})
+        if request.headers["Authorization"] == "Bearer stale-token":
+            return fhir_response(401, builders.outcome("ACCESS_DENIED"))
+        return fhir_response(200, EMPTY)
+
+    recorder = Recorder(respond)
+    [first] = _run(recorder, _search())
+    assert isinstance(first.failure, gpconnect.NotAuthorised)
+    assert cache.get(key) is None
+
+    may = gpconnect.DateRange(date(2027, 5, 3), date(2027, 5, 4))
+    [second] = _run(recorder, _search(date_range=may))
+    assert second.status == gpconnect.ResultStatus.NONE
+
+
+def test_a_token_endpoint_that_refuses_the_site_fails_the_search(sandbox_settings):
+    recorder, _ = _provider(token_status=401)
+    [result] = _run(recorder, _search())
+
+    assert isinstance(result.failure, gpconnect.NotAuthorised)
+    assert all(r.method == "POST" for r in recorder.requests)
+
+
+def test_a_token_reply_without_a_token_is_an_invalid_reply(sandbox_settings):
+    def respond(request):
+        return httpx.Response(200, content=json.dumps({"token_type": "Bearer"}))
+
+    [result] = _run(Recorder(respond), _search())
+    assert isinstance(result.failure, gpconnect.InvalidReply)
+
+
+def test_sandbox_credentials_are_a_credential_source():
+    assert isinstance(gpconnect.SandboxCredentials.from_settings(), gpconnect.CredentialSource)

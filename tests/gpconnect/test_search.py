@@ -1,0 +1,551 @@
+"""Searching several practices: windows, concurrency, time limits, progress, merging, caching."""
+
+import asyncio
+import contextlib
+import pickle
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from django.core.cache import cache
+
+from booking_site import gpconnect
+from booking_site.gpconnect import caching
+from booking_site.gpconnect.fhir import parse_free_slots
+
+from . import builders
+from .conftest import (
+    CORRELATION_ID,
+    HILLSIDE,
+    MEANWOOD,
+    PATIENT,
+    RIVERSIDE,
+    Recorder,
+    fhir_response,
+    run,
+)
+
+EMPTY = builders.bundle(entry=False)
+MARCH = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5))
+
+
+def _search(practices, date_range=MARCH, filters=None, on_result=None):
+    return lambda: gpconnect.search_free_slots(
+        practices,
+        date_range,
+        PATIENT,
+        filters,
+        correlation_id=CORRELATION_ID,
+        on_result=on_result,
+    )
+
+
+def _params(request: httpx.Request) -> list[tuple[str, str]]:
+    return parse_qsl(request.url.query.decode())
+
+
+def _window(request: httpx.Request) -> tuple[str, str]:
+    params = dict(_params(request))
+    return params["start"], params["end"]
+
+
+def _one_slot_reply(slot_id="1000", start="2027-03-01T09:00:00+00:00"):
+    return fhir_response(200, builders.slot_bundle([builders.slot(slot_id, start)]))
+
+
+# --- Windows (CONFORMANCE D3) ------------------------------------------------------------------
+
+
+def test_thirty_days_are_three_windows_all_asked_at_once():
+    in_flight = {"now": 0, "most": 0}
+
+    async def respond(request):
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        await asyncio.sleep(0.05)
+        in_flight["now"] -= 1
+        return fhir_response(200, EMPTY)
+
+    days = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 30))
+    _, recorder = run(respond, _search([RIVERSIDE], days))
+
+    assert sorted(_window(r) for r in recorder.requests) == [
+        ("ge2027-03-01", "le2027-03-14"),
+        ("ge2027-03-15", "le2027-03-28"),
+        ("ge2027-03-29", "le2027-03-30"),
+    ]
+    assert in_flight["most"] == 3
+
+
+def test_fourteen_days_are_one_window():
+    days = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 14))
+    assert days.windows() == (days,)
+    assert len(gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 15)).windows()) == 2
+
+
+def test_a_date_range_cannot_end_before_it_starts():
+    with pytest.raises(ValueError, match="end before"):
+        gpconnect.DateRange(date(2027, 3, 2), date(2027, 3, 1))
+
+
+def test_the_request_has_every_search_parameter():
+    _, recorder = run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE]))
+
+    request = recorder.requests[0]
+    assert request.url.path == "/A20047/FHIR/STU3/Slot"
+    assert _params(request) == [
+        ("start", "ge2027-03-01"),
+        ("end", "le2027-03-05"),
+        ("status", "free"),
+        ("_include", "Slot:schedule"),
+        ("_include:recurse", "Schedule:actor:Practitioner"),
+        ("_include:recurse", "Schedule:actor:Location"),
+        ("_include:recurse", "Location:managingOrganization"),
+        ("searchFilter", "https://fhir.nhs.uk/Id/ods-organization-code|X26"),
+        (
+            "searchFilter",
+            "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1|gp-practice",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("base", ["http://p.test/X/FHIR/STU3", "http://p.test/X/FHIR/STU3/"])
+def test_base_urls_with_or_without_a_trailing_slash(base):
+    practice = gpconnect.PracticeEndpoint("X", "X", base)
+    _, recorder = run(lambda r: fhir_response(200, EMPTY), _search([practice]))
+
+    assert recorder.requests[0].url.path == "/X/FHIR/STU3/Slot"
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "times"),
+    [
+        (
+            date(2027, 3, 22),
+            date(2027, 4, 4),
+            ["2027-03-27T09:00:00+00:00", "2027-03-29T09:00:00+01:00"],
+        ),
+        (
+            date(2027, 10, 25),
+            date(2027, 11, 7),
+            ["2027-10-29T09:00:00+01:00", "2027-11-01T09:00:00+00:00"],
+        ),
+    ],
+)
+def test_a_window_across_a_clock_change(first, last, times):
+    reply = builders.slot_bundle([builders.slot(str(n), t) for n, t in enumerate(reversed(times))])
+    [result], recorder = run(
+        lambda r: fhir_response(200, reply),
+        _search([RIVERSIDE], gpconnect.DateRange(first, last)),
+    )
+
+    [request] = recorder.requests
+    assert _window(request) == (f"ge{first}", f"le{last}")
+    assert "%2B" not in request.url.query.decode()  # whole days: no offsets to mangle
+    assert [s.start.isoformat() for s in result.slots] == times
+    assert [s.start.hour for s in result.slots] == [9, 9]
+
+
+# --- Merging -----------------------------------------------------------------------------------
+
+
+def test_windows_are_merged_deduplicated_and_sorted_earliest_first():
+    def respond(request):
+        if _window(request)[0] == "ge2027-03-01":
+            slots = [
+                builders.slot("3", "2027-03-14T16:00:00+00:00"),
+                builders.slot("1", "2027-03-02T09:00:00+00:00"),
+            ]
+        else:
+            slots = [
+                builders.slot("3", "2027-03-14T16:00:00+00:00"),  # in both replies
+                builders.slot("2", "2027-03-10T09:00:00+00:00"),
+                builders.slot("4", "2027-03-16T08:00:00+00:00"),
+            ]
+        return fhir_response(200, builders.slot_bundle(slots))
+
+    days = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 20))
+    [result], _ = run(respond, _search([RIVERSIDE], days))
+
+    assert result.status == gpconnect.ResultStatus.SLOTS
+    assert [s.slot_id for s in result.slots] == ["1", "2", "3", "4"]
+
+
+def test_slots_that_have_already_started_are_left_out():
+    past = builders.slot("1", "2020-03-02T09:00:00+00:00")
+    future = builders.slot("2", "2027-03-02T09:00:00+00:00")
+    [result], _ = run(
+        lambda r: fhir_response(200, builders.slot_bundle([past, future])), _search([RIVERSIDE])
+    )
+
+    assert [s.slot_id for s in result.slots] == ["2"]
+
+
+def test_a_practice_with_no_free_slots_says_none():
+    [result], _ = run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE]))
+
+    assert result.status == gpconnect.ResultStatus.NONE
+    assert result.slots == ()
+    assert result.failure is None
+
+
+def test_filters_narrow_the_slots():
+    reply = builders.bundle(
+        builders.slot("1", "2027-03-02T08:00:00+00:00", channel="Telephone"),
+        builders.slot("2", "2027-03-02T10:00:00+00:00", channel="In-person"),
+        builders.slot("3", "2027-03-02T15:00:00+00:00", channel="Video", service_type="Review"),
+        builders.slot("4", "2027-03-02T16:00:00+00:00", schedule="2"),
+        builders.schedule("1"),
+        builders.schedule("2", role=("R0620", "Staff Nurse")),
+        builders.practitioner(),
+        builders.location(),
+        builders.organisation(),
+    )
+
+    def slot_ids(filters):
+        [result], _ = run(lambda r: fhir_response(200, reply), _search([RIVERSIDE], MARCH, filters))
+        return [s.slot_id for s in result.slots]
+
+    assert slot_ids(None) == ["1", "2", "3", "4"]
+    assert slot_ids(gpconnect.SlotFilters(delivery_channels=frozenset({"Telephone"}))) == ["1"]
+    assert slot_ids(gpconnect.SlotFilters(slot_types=frozenset({"Review"}))) == ["3"]
+    assert slot_ids(gpconnect.SlotFilters(role_codes=frozenset({"R0620"}))) == ["4"]
+    morning = gpconnect.SlotFilters(latest_time=datetime(2027, 1, 1, 12).time())
+    assert slot_ids(morning) == ["1", "2"]
+    afternoon = gpconnect.SlotFilters(earliest_time=datetime(2027, 1, 1, 12).time())
+    assert slot_ids(afternoon) == ["3", "4"]
+
+
+# --- One slow or dead practice never delays the others ------------------------------------------
+
+
+def _practices_where_meanwood_hangs(log):
+    async def respond(request):
+        if request.url.host == "provider-c.test":
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                log.append("meanwood cancelled")
+                raise
+        await asyncio.sleep(0.02)
+        return _one_slot_reply()
+
+    return respond
+
+
+def test_a_hanging_practice_times_out_alone_at_the_practice_limit(settings):
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 0.3
+    settings.GPCONNECT_DEADLINE_SECONDS = 2.0
+    log, order = [], []
+    began = time.monotonic()
+
+    results, _ = run(
+        _practices_where_meanwood_hangs(log),
+        _search(
+            [RIVERSIDE, MEANWOOD, HILLSIDE],
+            on_result=lambda result: order.append(result.practice.ods_code),
+        ),
+    )
+    took = time.monotonic() - began
+
+    assert [r.practice.ods_code for r in results] == ["A20047", "B86044", "B82617"]
+    riverside, meanwood, hillside = results
+    assert riverside.status == hillside.status == gpconnect.ResultStatus.SLOTS
+    assert meanwood.status == gpconnect.ResultStatus.FAILED
+    assert isinstance(meanwood.failure, gpconnect.Unavailable)
+    assert meanwood.failure.timed_out
+    assert meanwood.reason == "The practice's system is not responding. Try again later."
+    assert order[-1] == "B86044"
+    assert riverside.elapsed_ms < 200
+    assert 250 <= meanwood.elapsed_ms < 600
+    # Near the practice limit, not the sum of every practice's time.
+    assert 0.28 < took < 0.8
+    assert log == ["meanwood cancelled"]
+
+
+def test_the_overall_deadline_caps_every_practice(settings):
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 5.0
+    settings.GPCONNECT_DEADLINE_SECONDS = 0.25
+    began = time.monotonic()
+
+    results, _ = run(_practices_where_meanwood_hangs([]), _search([RIVERSIDE, MEANWOOD]))
+
+    assert time.monotonic() - began < 0.7
+    assert results[0].status == gpconnect.ResultStatus.SLOTS
+    assert results[1].failure.timed_out
+
+
+def test_results_can_be_consumed_as_each_practice_answers(settings):
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 0.4
+    log = []
+
+    async def consume():
+        seen = []
+        began = asyncio.get_running_loop().time()
+        async with contextlib.aclosing(
+            gpconnect.iter_free_slots(
+                [MEANWOOD, RIVERSIDE, HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID
+            )
+        ) as results:
+            async for result in results:
+                seen.append((result.practice.ods_code, asyncio.get_running_loop().time() - began))
+        return seen
+
+    seen, _ = run(_practices_where_meanwood_hangs(log), consume)
+
+    assert {ods for ods, _ in seen[:2]} == {"A20047", "B82617"}
+    assert all(at < 0.2 for _, at in seen[:2])
+    assert seen[2][0] == "B86044"
+    assert seen[2][1] >= 0.35
+
+
+def test_leaving_the_results_early_stops_the_practices_still_being_asked(settings):
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 5.0
+    settings.GPCONNECT_DEADLINE_SECONDS = 5.0
+    log = []
+
+    async def first_only():
+        async with contextlib.aclosing(
+            gpconnect.iter_free_slots(
+                [MEANWOOD, RIVERSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID
+            )
+        ) as results:
+            async for result in results:
+                return result
+
+    began = time.monotonic()
+    first, _ = run(_practices_where_meanwood_hangs(log), first_only)
+
+    assert first.practice == RIVERSIDE
+    assert time.monotonic() - began < 1
+    assert log == ["meanwood cancelled"]
+
+
+def test_an_async_on_result_callback_is_awaited():
+    seen = []
+
+    async def on_result(result):
+        await asyncio.sleep(0)
+        seen.append(result.status)
+
+    run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE, HILLSIDE], on_result=on_result))
+
+    assert seen == [gpconnect.ResultStatus.NONE] * 2
+
+
+# --- Caching -----------------------------------------------------------------------------------
+
+
+def _booking_reply(request):
+    if request.method == "POST":
+        return fhir_response(201, builders.appointment(), {"ETag": 'W/"1"'})
+    if request.method == "PUT":
+        return fhir_response(200, builders.appointment(status="cancelled", version="2"))
+    return _one_slot_reply()
+
+
+def test_a_repeated_search_is_answered_from_the_cache():
+    recorder = Recorder(lambda r: _one_slot_reply())
+
+    async def twice():
+        first = await _search([RIVERSIDE, HILLSIDE])()
+        second = await _search(
+            [RIVERSIDE, HILLSIDE],
+            filters=gpconnect.SlotFilters(delivery_channels=frozenset({"In-person"})),
+        )()
+        return first, second
+
+    (first, second), _ = run(recorder, twice)
+
+    assert len(recorder.requests) == 2
+    assert [r.from_cache for r in first] == [False, False]
+    assert [r.from_cache for r in second] == [True, True]
+    assert second[0].slots == first[0].slots
+    assert second[0].slots[0].schedule.location.name == "Riverside Medical Centre"
+
+
+def test_a_booking_forgets_the_practices_cached_slots_and_only_that_practices():
+    recorder = Recorder(_booking_reply)
+
+    async def search_book_search():
+        [riverside, _] = await _search([RIVERSIDE, HILLSIDE])()
+        await gpconnect.book(
+            RIVERSIDE,
+            riverside.slots[0],
+            PATIENT,
+            gpconnect.BookingDetails("Sore knee"),
+            request_id=str(uuid.uuid4()),
+            correlation_id=CORRELATION_ID,
+        )
+        return await _search([RIVERSIDE, HILLSIDE])()
+
+    after, _ = run(recorder, search_book_search)
+
+    assert [r.method for r in recorder.requests] == ["GET", "GET", "POST", "GET"]
+    assert recorder.requests[3].url.host == "provider-a.test"
+    assert [r.from_cache for r in after] == [False, True]
+
+
+def test_a_refused_booking_also_forgets_the_practices_cached_slots():
+    def respond(request):
+        if request.method == "POST":
+            return fhir_response(409, builders.outcome("DUPLICATE_REJECTED"))
+        return _one_slot_reply()
+
+    recorder = Recorder(respond)
+
+    async def search_book_search():
+        [riverside] = await _search([RIVERSIDE])()
+        with pytest.raises(gpconnect.SlotTaken):
+            await gpconnect.book(
+                RIVERSIDE,
+                riverside.slots[0],
+                PATIENT,
+                gpconnect.BookingDetails("Sore knee"),
+                request_id=str(uuid.uuid4()),
+                correlation_id=CORRELATION_ID,
+            )
+        return await _search([RIVERSIDE])()
+
+    [after], _ = run(recorder, search_book_search)
+
+    assert [r.method for r in recorder.requests] == ["GET", "POST", "GET"]
+    assert not after.from_cache
+
+
+def test_a_cancellation_forgets_the_practices_cached_slots():
+    recorder = Recorder(_booking_reply)
+    appointment = builders.appointment()
+
+    async def search_cancel_search():
+        await _search([RIVERSIDE])()
+        booked = gpconnect.fhir.parse_appointment(appointment, RIVERSIDE, PATIENT)
+        await gpconnect.cancel(
+            RIVERSIDE, PATIENT, booked, "Feeling better", request_id=str(uuid.uuid4())
+        )
+        return await _search([RIVERSIDE])()
+
+    [after], _ = run(recorder, search_cancel_search)
+
+    assert [r.method for r in recorder.requests] == ["GET", "PUT", "GET"]
+    assert not after.from_cache
+
+
+def test_failures_are_not_cached():
+    recorder = Recorder(lambda r: httpx.Response(500))
+
+    async def twice():
+        await _search([RIVERSIDE])()
+        return await _search([RIVERSIDE])()
+
+    run(recorder, twice)
+    assert len(recorder.requests) == 2
+
+
+def test_cached_slots_expire_after_the_ttl(settings):
+    settings.SLOT_CACHE_TTL_SECONDS = 1
+    recorder = Recorder(lambda r: _one_slot_reply())
+
+    async def twice():
+        await _search([RIVERSIDE])()
+        await asyncio.sleep(1.1)
+        return await _search([RIVERSIDE])()
+
+    run(recorder, twice)
+    assert len(recorder.requests) == 2
+
+
+def test_a_broken_cache_does_not_break_the_search(monkeypatch):
+    async def broken(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    for name in ("aget", "aset", "aadd"):
+        monkeypatch.setattr(cache, name, broken)
+
+    [result], _ = run(lambda r: _one_slot_reply(), _search([RIVERSIDE]))
+
+    assert result.status == gpconnect.ResultStatus.SLOTS
+
+
+# --- Adjacency (CONFORMANCE §2.4) --------------------------------------------------------------
+
+
+def _slots(*resources):
+    return parse_free_slots(builders.slot_bundle(list(resources), schedules=2), RIVERSIDE)
+
+
+def test_adjacent_slots_follow_on_in_the_same_schedule_channel_and_type():
+    a, b, gap, other_schedule, phone, review = _slots(
+        builders.slot("a", "2027-03-01T09:00:00+00:00"),
+        builders.slot("b", "2027-03-01T09:10:00+00:00"),
+        builders.slot("gap", "2027-03-01T09:30:00+00:00"),
+        builders.slot("s2", "2027-03-01T09:10:00+00:00", schedule="2"),
+        builders.slot("tel", "2027-03-01T09:10:00+00:00", channel="Telephone"),
+        builders.slot("rev", "2027-03-01T09:10:00+00:00", service_type="Review"),
+    )
+
+    assert gpconnect.are_adjacent(a, b)
+    assert not gpconnect.are_adjacent(b, a)
+    assert not gpconnect.are_adjacent(b, gap)
+    assert not gpconnect.are_adjacent(a, other_schedule)
+    assert not gpconnect.are_adjacent(a, phone)
+    assert not gpconnect.are_adjacent(a, review)
+
+
+def test_adjacency_across_the_autumn_clock_change_uses_real_time():
+    bst, gmt_same_wall_time, gmt_next = _slots(
+        builders.slot("1", "2027-10-31T01:20:00+01:00", 10),  # ends 01:30 BST
+        builders.slot("2", "2027-10-31T01:30:00+00:00", 10),  # an hour later
+        builders.slot("3", "2027-10-31T00:30:00+00:00", 10),  # 01:30 BST is 00:30 UTC
+    )
+
+    assert not gpconnect.are_adjacent(bst, gmt_same_wall_time)
+    assert gpconnect.are_adjacent(bst, gmt_next)
+
+
+def test_joining_adjacent_slots_makes_one_bookable_time():
+    a, b, c = _slots(
+        builders.slot("a", "2027-03-01T09:00:00+00:00"),
+        builders.slot("b", "2027-03-01T09:10:00+00:00"),
+        builders.slot("c", "2027-03-01T09:20:00+00:00"),
+    )
+
+    joined = gpconnect.join_adjacent([a, b, c])
+
+    assert joined.slot_ids == ("a", "b", "c")
+    assert joined.start_raw == a.start_raw
+    assert joined.end_raw == c.end_raw
+    assert joined.duration == timedelta(minutes=30)
+    with pytest.raises(ValueError, match="not adjacent"):
+        gpconnect.join_adjacent([a, c])
+
+
+def test_slots_group_into_runs():
+    a, b, c, d = _slots(
+        builders.slot("a", "2027-03-01T09:00:00+00:00"),
+        builders.slot("b", "2027-03-01T09:10:00+00:00"),
+        builders.slot("c", "2027-03-01T09:40:00+00:00"),
+        builders.slot("d", "2027-03-01T09:10:00+00:00", schedule="2"),
+    )
+
+    runs = gpconnect.adjacent_runs([d, c, b, a])
+
+    assert [[s.slot_id for s in run] for run in runs] == [["a", "b"], ["d"], ["c"]]
+
+
+def test_cached_slots_come_back_equal_and_an_unknown_entry_is_a_miss():
+    slots = _slots(
+        builders.slot("a", "2027-03-01T09:00:00+00:00"),
+        builders.slot("b", "2027-10-31T01:30:00+00:00", schedule="2"),
+    )
+
+    packed = caching.pack_slots(slots)
+    again = caching.unpack_slots(pickle.loads(pickle.dumps(packed)), RIVERSIDE)  # noqa: S301
+
+    assert again == slots
+    assert again[1].start.fold == 1
+    assert caching.unpack_slots(slots, RIVERSIDE) is None
+    assert caching.unpack_slots(None, RIVERSIDE) is None
