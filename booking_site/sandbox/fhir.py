@@ -20,7 +20,6 @@ from booking_site.sandbox.models import (
     Practice,
     Practitioner,
     Schedule,
-    Slot,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -149,21 +148,28 @@ def searchset(resources: list[dict]) -> dict:
     return bundle
 
 
-def slot_resource(slot: Slot) -> dict:
+# A free slot as the slot search reads it: (pk, version_id, delivery_channel, service_type,
+# schedule_id, status, start, end).
+type SlotRow = tuple[int, int, str, str, int, str, datetime.datetime, datetime.datetime]
+SLOT_SCHEDULE_ID = 4
+
+
+def slot_row_resource(row: SlotRow) -> dict:
+    pk, version_id, delivery_channel, service_type, schedule_id, status, start, end = row
     resource: dict[str, Any] = {
         "resourceType": "Slot",
-        "id": str(slot.pk),
-        "meta": _meta(slot.version_id, PROFILE_SLOT),
+        "id": str(pk),
+        "meta": _meta(version_id, PROFILE_SLOT),
     }
-    if slot.delivery_channel:
-        resource["extension"] = [{"url": EXT_DELIVERY_CHANNEL, "valueCode": slot.delivery_channel}]
-    if slot.service_type:
-        resource["serviceType"] = [{"text": slot.service_type}]
+    if delivery_channel:
+        resource["extension"] = [{"url": EXT_DELIVERY_CHANNEL, "valueCode": delivery_channel}]
+    if service_type:
+        resource["serviceType"] = [{"text": service_type}]
     resource |= {
-        "schedule": {"reference": f"Schedule/{slot.schedule_id}"},
-        "status": slot.status,
-        "start": fhir_datetime(slot.start),
-        "end": fhir_datetime(slot.end),
+        "schedule": {"reference": f"Schedule/{schedule_id}"},
+        "status": status,
+        "start": fhir_datetime(start),
+        "end": fhir_datetime(end),
     }
     return resource
 
