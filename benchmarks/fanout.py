@@ -12,9 +12,10 @@ divided by that, and by the sequential sum (the 20 practices' own latencies adde
 
 Both ways the site can call the client are measured: the async API inside one long-lived
 ``session()`` (what an async view under ASGI gets: one pooled client per loop), and
-``gpconnect.sync.search_free_slots``, which booking/services.py uses from a sync view: a new
-pooled client for every call. "Cold" means no slot search reply in the cache (every practice's
-entries are invalidated first, as a booking does); the sandbox token is already held.
+``gpconnect.sync.search_free_slots``, which booking/services.py uses from a sync view: each call
+runs on the process's client loop, with its one shared pooled client. "Cold" means no slot
+search reply in the cache (every practice's entries are invalidated first, as a booking does);
+the sandbox token is already held.
 
 "Where the time goes" separates the client from the machine: the sandbox's own time for each
 request (recorded inside the server by ``_timed_asgi``), the round trips the client logged, and
@@ -149,7 +150,7 @@ class FanOut:
         ]
         for api, label in (
             ("async", "async API, one long-lived session()"),
-            ("sync", "sync API, a new client per call"),
+            ("sync", "sync API, on the shared client loop"),
         ):
             cold = self.cold[api]
             rows += [

@@ -9,8 +9,9 @@ requests to the sandbox, parsed and cached), then the identical search again at 
 20 replies from the cache, well within SLOT_CACHE_TTL_SECONDS). The ratio is worked out per pair;
 the table gives the median and the worst pair (PASS/FAIL on the median). Both APIs are
 measured: async inside one long-lived ``session()``, and ``gpconnect.sync`` as booking/services.py
-calls it (a new client per call). The cache is the Django cache of this process: locmem, or Redis
-when REDIS_URL is set (the benchmark's keys carry their own prefix and are deleted at the end).
+calls it (on the process's client loop, with its shared pooled client). The cache is the Django
+cache of this process: locmem, or Redis when REDIS_URL is set (the benchmark's keys carry their
+own prefix and are deleted at the end).
 
 The cold run includes the sandbox building 20 replies on the same cores as the client, so it is
 slower here than against 20 separate practice systems; the warm search is also given against
@@ -99,7 +100,7 @@ def main() -> int:
     rows = []
     for api, label in (
         ("async", "async API, one long-lived session()"),
-        ("sync", "sync API, a new client per call"),
+        ("sync", "sync API, on the shared client loop"),
     ):
         cold = [c for c, _ in pairs[api]]
         warm = [w for _, w in pairs[api]]

@@ -18,8 +18,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
@@ -37,6 +39,18 @@ async def get(key: str) -> Any:
     except Exception as error:  # the cache is optional: never fail a search because of it
         logger.warning("cache unavailable op=get error=%s", type(error).__name__)
         return None
+
+
+async def get_many(keys: Sequence[str]) -> dict[str, Any]:
+    """The entries found among ``keys``, in one cache round trip and one hop to a thread (a
+    backend without its own get_many, like locmem, would make ``aget_many`` hop per key)."""
+    if not keys:
+        return {}
+    try:
+        return await sync_to_async(cache.get_many, thread_sensitive=True)(keys)
+    except Exception as error:
+        logger.warning("cache unavailable op=get_many error=%s", type(error).__name__)
+        return {}
 
 
 async def put(key: str, value: Any, ttl: int | None) -> None:
@@ -70,6 +84,17 @@ async def generation(ods: str) -> str:
             logger.warning("cache unavailable op=add error=%s", type(error).__name__)
             return fresh
         current = await get(key) or fresh
+    return current
+
+
+async def generations(ods_codes: Iterable[str]) -> dict[str, str]:
+    """Each practice's current generation, read for all of them in one cache round trip."""
+    keys = {ods: _generation_key(ods) for ods in ods_codes}
+    found = await get_many(list(keys.values()))
+    current = {}
+    for ods, key in keys.items():
+        value = found.get(key)
+        current[ods] = value if isinstance(value, str) and value else await generation(ods)
     return current
 
 

@@ -16,6 +16,7 @@ import operator
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
@@ -98,10 +99,12 @@ async def _search(
     filters = filters or SlotFilters()
     windows = date_range.windows()
     overall = asyncio.get_running_loop().time() + cfg.deadline
+    queries = {window: build.slot_search_query(window, cfg) for window in windows}
+    cached = await _cached_replies(practices, queries, overall)
 
     async def indexed(index: int, practice: PracticeEndpoint) -> tuple[int, PracticeResult]:
         result = await _search_practice(
-            practice, windows, patient, filters, correlation_id, overall, cfg
+            practice, queries, cached, patient, filters, correlation_id, overall, cfg
         )
         return index, result
 
@@ -115,9 +118,29 @@ async def _search(
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+async def _cached_replies(
+    practices: list[PracticeEndpoint], queries: dict[DateRange, str], deadline: float
+) -> dict[tuple[str, DateRange], tuple[str, Any]]:
+    """Every (practice, window)'s cache key and what the cache holds under it, read for the
+    whole search in two cache round trips (not two per practice): generations, then entries."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            generations = await caching.generations(p.ods_code for p in practices)
+            keys = {
+                (ods, window): caching.slot_key(ods, generation, window, query)
+                for ods, generation in generations.items()
+                for window, query in queries.items()
+            }
+            found = await caching.get_many(list(keys.values()))
+    except TimeoutError:
+        return {}
+    return {place: (key, found.get(key)) for place, key in keys.items()}
+
+
 async def _search_practice(
     practice: PracticeEndpoint,
-    windows: tuple[DateRange, ...],
+    queries: dict[DateRange, str],
+    cached: dict[tuple[str, DateRange], tuple[str, Any]],
     patient: Patient | None,
     filters: SlotFilters,
     correlation_id: str,
@@ -131,15 +154,20 @@ async def _search_practice(
     answers: list[tuple[tuple[FreeSlot, ...], bool]] = []
     try:
         async with asyncio.timeout_at(deadline):
-            generation = await caching.generation(practice.ods_code)
             async with asyncio.TaskGroup() as group:
                 tasks = [
                     group.create_task(
                         _search_window(
-                            practice, window, generation, patient, correlation_id, deadline, cfg
+                            practice,
+                            query,
+                            cached.get((practice.ods_code, window)),
+                            patient,
+                            correlation_id,
+                            deadline,
+                            cfg,
                         )
                     )
-                    for window in windows
+                    for window, query in queries.items()
                 ]
         answers = [task.result() for task in tasks]
     except* ProviderError as errors:
@@ -181,18 +209,19 @@ async def _search_practice(
 
 async def _search_window(
     practice: PracticeEndpoint,
-    window: DateRange,
-    generation: str,
+    query: str,
+    cached: tuple[str, Any] | None,
     patient: Patient | None,
     correlation_id: str,
     deadline: float,
     cfg: ClientConfig,
 ) -> tuple[tuple[FreeSlot, ...], bool]:
-    query = build.slot_search_query(window, cfg)
-    key = caching.slot_key(practice.ods_code, generation, window, query)
-    cached = caching.unpack_slots(await caching.get(key), practice)
-    if cached is not None:
-        return cached, True
+    """One window of one practice: from the cache entry read for it, else from the practice
+    (and then cached). ``cached`` is (key, entry), or None when the cache could not be read."""
+    key, entry = cached or (None, None)
+    slots = caching.unpack_slots(entry, practice)
+    if slots is not None:
+        return slots, True
     reply = await transport.exchange(
         practice_ods=practice.ods_code,
         operation=SEARCH,
@@ -205,7 +234,8 @@ async def _search_window(
         patient=patient,
     )
     slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
-    await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
+    if key is not None:
+        await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
     return slots, False
 
 

@@ -367,6 +367,36 @@ def test_a_repeated_search_is_answered_from_the_cache():
     assert second[0].slots[0].schedule.location.name == "Riverside Medical Centre"
 
 
+class CountedCache:
+    """The Django cache, noting which of its methods the client calls."""
+
+    def __init__(self, real):
+        self.real = real
+        self.calls = []
+
+    def __getattr__(self, name):
+        self.calls.append(name)
+        return getattr(self.real, name)
+
+
+def test_a_federated_search_reads_the_cache_in_two_round_trips(monkeypatch):
+    counted = CountedCache(cache)
+    monkeypatch.setattr(caching, "cache", counted)
+    recorder = Recorder(lambda r: _one_slot_reply())
+    practices = [RIVERSIDE, HILLSIDE, MEANWOOD]
+
+    async def twice():
+        await _search(practices)()
+        counted.calls.clear()
+        return await _search(practices)()
+
+    warm, _ = run(recorder, twice)
+
+    assert [r.from_cache for r in warm] == [True, True, True]
+    # The practices' generations, then every practice's entries: not a read per practice.
+    assert counted.calls == ["get_many", "get_many"]
+
+
 def test_a_booking_forgets_the_practices_cached_slots_and_only_that_practices():
     recorder = Recorder(_booking_reply)
 
@@ -462,8 +492,12 @@ def test_a_broken_cache_does_not_break_the_search(monkeypatch):
     async def broken(*args, **kwargs):
         raise ConnectionError("cache down")
 
+    def broken_sync(*args, **kwargs):
+        raise ConnectionError("cache down")
+
     for name in ("aget", "aset", "aadd"):
         monkeypatch.setattr(cache, name, broken)
+    monkeypatch.setattr(cache, "get_many", broken_sync)
 
     [result], _ = run(lambda r: _one_slot_reply(), _search([RIVERSIDE]))
 

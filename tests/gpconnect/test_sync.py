@@ -1,11 +1,15 @@
-"""Sync views call the same client through async_to_sync, each call on a loop of its own."""
+"""Sync views call the same client: on the process's client loop over real HTTP, or, while a
+test transport is installed, through async_to_sync on a loop (and session) of the call's own."""
 
 import asyncio
+import http.server
+import json
 import threading
 import uuid
 from datetime import date
 
 import httpx
+import pytest
 
 from booking_site import gpconnect
 from booking_site.gpconnect import sync, transport
@@ -107,3 +111,96 @@ def test_async_callers_without_a_session_share_one_client_per_loop(monkeypatch):
     with transport.use_transport(_provider().transport()):
         assert asyncio.run(two_searches())
         assert asyncio.run(two_searches())
+
+
+class KeepAliveProvider(http.server.ThreadingHTTPServer):
+    """A provider on a real port of 127.0.0.1, answering every slot search with one slot and
+    keeping connections open (HTTP/1.1), noting the client port each request came from."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.client_ports: list[int] = []
+        body = json.dumps(
+            builders.slot_bundle([builders.slot("1000", "2027-03-01T09:00:00+00:00")])
+        ).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(handler):
+                self.client_ports.append(handler.client_address[1])
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/fhir+json;charset=utf-8")
+                handler.send_header("Content-Length", str(len(body)))
+                handler.end_headers()
+                handler.wfile.write(body)
+
+            def log_message(handler, *args):
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def endpoint(self) -> gpconnect.PracticeEndpoint:
+        base = f"http://127.0.0.1:{self.server_address[1]}/A20047/FHIR/STU3/"
+        return gpconnect.PracticeEndpoint("A20047", "Riverside Medical Practice", base)
+
+
+@pytest.fixture
+def provider(monkeypatch):
+    monkeypatch.setattr(gpconnect.SandboxCredentials, "from_settings", StaticCredentials)
+    transport.reset_sessions()  # a session made before the patch would hold other credentials
+    server = KeepAliveProvider()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    transport.reset_sessions()
+    server.shutdown()
+    server.server_close()
+
+
+def _day(n: int) -> gpconnect.DateRange:
+    # A different day each time: a search of the same window again would come from the cache.
+    return gpconnect.DateRange(date(2027, 3, n), date(2027, 3, n))
+
+
+def test_sync_calls_reuse_the_client_loops_connections_across_calls(provider, settings):
+    practice = provider.endpoint()
+
+    first = sync.search_free_slots([practice], _day(1), PATIENT, correlation_id="page-1")
+    second = sync.search_free_slots([practice], _day(2), PATIENT, correlation_id="page-2")
+    settings.GPCONNECT_RETRIES = 1  # settings changed: the shared client is built again
+    third = sync.search_free_slots([practice], _day(3), PATIENT, correlation_id="page-3")
+
+    assert [r[0].status for r in (first, second, third)] == [gpconnect.ResultStatus.SLOTS] * 3
+    one, two, three = provider.client_ports
+    assert one == two  # the second page request used the first one's pooled connection
+    assert three != one
+
+
+def test_sync_calls_from_several_threads_share_the_client_loop(provider):
+    practice = provider.endpoint()
+    results = {}
+
+    def worker(n):
+        results[n] = sync.search_free_slots([practice], _day(n), PATIENT, correlation_id=f"p{n}")
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(1, 7)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [1, 2, 3, 4, 5, 6]
+    assert all(r[0].status == gpconnect.ResultStatus.SLOTS for r in results.values())
+    assert len(provider.client_ports) == 6
+    [loop_thread] = [t for t in threading.enumerate() if t.name == "gpconnect-client-loop"]
+    assert loop_thread.daemon
+
+
+def test_the_sync_api_refuses_to_block_a_running_event_loop(provider):
+    async def misuse():
+        sync.search_free_slots([provider.endpoint()], _day(9), PATIENT, correlation_id="p")
+
+    with pytest.raises(RuntimeError, match="sync API"):
+        asyncio.run(misuse())
