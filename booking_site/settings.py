@@ -66,8 +66,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    # Last but one, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+    # Last: keeps the chain in sync mode under ASGI (its docstring says why).
+    "booking_site.core.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "booking_site.urls"

@@ -6,6 +6,7 @@ BST), because GP Connect consumers are entitled to that exact form.
 """
 
 import datetime
+import functools
 import json
 import uuid
 from typing import Any
@@ -148,10 +149,30 @@ def searchset(resources: list[dict]) -> dict:
     return bundle
 
 
+def searchset_text(entries: list[str]) -> str:
+    """``searchset`` as JSON text, from entries that are JSON text already (``entry_text``)."""
+    head = json.dumps(searchset([]), ensure_ascii=False)
+    if not entries:
+        return head
+    return f'{head[:-1]}, "entry": [{", ".join(entries)}]}}'
+
+
+def entry_text(resource: dict) -> str:
+    return json.dumps({"resource": resource}, ensure_ascii=False)
+
+
 # A free slot as the slot search reads it: (pk, version_id, delivery_channel, service_type,
-# schedule_id, status, start, end).
-type SlotRow = tuple[int, int, str, str, int, str, datetime.datetime, datetime.datetime]
+# schedule_id, status, start, end), start and end as the database's text of a UTC datetime.
+type SlotRow = tuple[int, int, str, str, int, str, str, str]
 SLOT_SCHEDULE_ID = 4
+
+
+@functools.lru_cache(maxsize=20_000)
+def slot_entry_text(row: SlotRow) -> str:
+    """A free slot's searchset entry as JSON text. The row holds everything the Slot resource
+    is made of, so a slot answered again unchanged is not built again (a slot changed in any
+    way is a different row); the memo holds a few seeded practices' diaries."""
+    return entry_text(slot_row_resource(row))
 
 
 def slot_row_resource(row: SlotRow) -> dict:
@@ -168,10 +189,20 @@ def slot_row_resource(row: SlotRow) -> dict:
     resource |= {
         "schedule": {"reference": f"Schedule/{schedule_id}"},
         "status": status,
-        "start": fhir_datetime(start),
-        "end": fhir_datetime(end),
+        "start": fhir_datetime_from_db(start),
+        "end": fhir_datetime_from_db(end),
     }
     return resource
+
+
+@functools.lru_cache(maxsize=20_000)
+def fhir_datetime_from_db(text: str) -> str:
+    """``fhir_datetime`` of a UTC datetime in the database's text form: SQLite's has no offset
+    (``2027-03-28 00:30:00``), PostgreSQL's does (``2027-03-28 00:30:00+00``)."""
+    moment = datetime.datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.UTC)
+    return fhir_datetime(moment)
 
 
 def practitioner_role_extension(practitioner: Practitioner | None) -> dict | None:

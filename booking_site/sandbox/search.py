@@ -3,7 +3,8 @@ appointments (§5.1), each as a searchset Bundle."""
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 
 from booking_site.sandbox import fhir
 from booking_site.sandbox.models import Appointment, Practice, Schedule, Slot
@@ -16,6 +17,8 @@ INVALID_FHIR_BODY = {"resourceType": "Bundle", "type": "searchset", "entry": "oo
 
 
 # The columns of a free slot that its Slot resource is built from, in ``fhir.SlotRow`` order.
+# Start and end come as the database's own text (UTC): turning each into a datetime only to
+# format it again cost more than the rest of the row.
 _SLOT_COLUMNS = (
     "pk",
     "version_id",
@@ -23,8 +26,8 @@ _SLOT_COLUMNS = (
     "service_type",
     "schedule_id",
     "status",
-    "start",
-    "end",
+    "start_text",
+    "end_text",
 )
 
 
@@ -54,6 +57,7 @@ def free_slots(practice: Practice, query: SlotQuery, now: datetime.datetime) -> 
         )
         .exclude(delivery_channel=Slot.DeliveryChannel.VISIT)
         .order_by("start", "pk")
+        .annotate(start_text=Cast("start", CharField()), end_text=Cast("end", CharField()))
         .values_list(*_SLOT_COLUMNS)
     )
 
@@ -62,19 +66,19 @@ def _unique(items: list) -> list:
     return list({item.pk: item for item in items if item is not None}.values())
 
 
-def slot_bundle(practice: Practice, query: SlotQuery, slots: list[fhir.SlotRow]) -> dict:
-    """Slots, their Schedules, the Locations/Practitioners asked for, and the Organization.
+def slot_bundle(practice: Practice, query: SlotQuery, slots: list[fhir.SlotRow]) -> str:
+    """Slots, their Schedules, the Locations/Practitioners asked for, and the Organization, as
+    the JSON text of a searchset Bundle.
 
     The Organization comes whenever there is a slot, asked for or not (a known GP Connect
     issue consumers rely on); an empty result has no entries at all.
     """
     if not slots:
-        return fhir.searchset([])
+        return fhir.searchset_text([])
     schedule_ids = list(dict.fromkeys(slot[fhir.SLOT_SCHEDULE_ID] for slot in slots))
     found = Schedule.objects.select_related("location", "practitioner").in_bulk(schedule_ids)
     schedules = [found[pk] for pk in schedule_ids]
-    resources = [fhir.slot_row_resource(slot) for slot in slots]
-    resources += [fhir.schedule_resource(schedule) for schedule in schedules]
+    resources = [fhir.schedule_resource(schedule) for schedule in schedules]
     if query.include_location:
         locations = _unique([schedule.location for schedule in schedules])
         resources += [fhir.location_resource(location) for location in locations]
@@ -82,7 +86,9 @@ def slot_bundle(practice: Practice, query: SlotQuery, slots: list[fhir.SlotRow])
         practitioners = _unique([schedule.practitioner for schedule in schedules])
         resources += [fhir.practitioner_resource(p) for p in practitioners]
     resources.append(fhir.organization_resource(practice))
-    return fhir.searchset(resources)
+    entries = [fhir.slot_entry_text(slot) for slot in slots]
+    entries += [fhir.entry_text(resource) for resource in resources]
+    return fhir.searchset_text(entries)
 
 
 def slot_search_body(practice: Practice, query: SlotQuery, now: datetime.datetime) -> dict | str:

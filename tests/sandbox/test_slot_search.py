@@ -500,6 +500,22 @@ def test_a_slot_straddling_the_autumn_change_renders_each_end_in_its_own_offset(
     )
 
 
+def test_a_slot_changed_between_two_searches_is_answered_as_it_is_now(api, schedule):
+    slot = factories.make_slot(schedule, uk("2027-03-23 09:00"), delivery_channel="In-person")
+    api.search(query())
+    slot.delivery_channel = "Telephone"
+    slot.start, slot.end = uk("2027-03-23 09:30"), uk("2027-03-23 09:40")
+    slot.save()
+
+    [rendered] = entries(api.search(query()).json(), "Slot")
+
+    assert rendered["extension"][0]["valueCode"] == "Telephone"
+    assert (rendered["start"], rendered["end"]) == (
+        "2027-03-23T09:30:00+00:00",
+        "2027-03-23T09:40:00+00:00",
+    )
+
+
 # --- Who may search, and the practice's fault switches -------------------------------------
 
 
