@@ -184,17 +184,20 @@ async def _search_practice(
             practice, ResultStatus.FAILED, (), failure.with_traceback(None), elapsed_ms
         )
     now = timezone.now()
-    merged: dict[str, FreeSlot] = {}
+    # Thousands of slots per practice: each one's UTC start is worked out once, for both the
+    # "still to come" test (UTC against UTC is a plain comparison) and the sort key. A slot
+    # that two windows both returned is kept once, as first seen.
+    seen: set[str] = set()
+    keyed = []
     for slots, _ in answers:
         for slot in slots:
-            merged.setdefault(slot.slot_id, slot)
-    # Thousands of slots per practice: each one's UTC start is worked out once, for both the
-    # "still to come" test (UTC against UTC is a plain comparison) and the sort key.
-    keyed = []
-    for slot in merged.values():
-        start = instant(slot.start)
-        if start > now and filters.accepts(slot):
-            keyed.append((_earliest(slot, start), slot))
+            slot_id = slot.slot_ids[0]
+            if slot_id in seen:
+                continue
+            seen.add(slot_id)
+            start = instant(slot.start)
+            if start > now and filters.accepts(slot):
+                keyed.append((_earliest(slot, start), slot))
     keyed.sort(key=_first)
     chosen = tuple(slot for _, slot in keyed)
     return PracticeResult(
@@ -243,7 +246,7 @@ def _earliest(slot: FreeSlot, start: datetime | None = None) -> tuple:
     """Earliest first; ``start`` is ``instant(slot.start)`` when the caller has it already."""
     if start is None:
         start = instant(slot.start)
-    return (start, instant(slot.end), slot.location.name or "", slot.slot_id)
+    return (start, instant(slot.end), slot.schedule.location.name or "", slot.slot_ids[0])
 
 
 _first = operator.itemgetter(0)
