@@ -6,9 +6,9 @@ a random token stored per practice: a booking or cancellation at the practice re
 every earlier entry of that practice stops being found at once, on every instance. If the token
 itself is evicted a new one is made, which also only ever causes misses, never stale hits.
 
-Entries are compact: the reply's schedules once, then one plain tuple per slot (about a fifth
-smaller and a third quicker to load than pickled ``FreeSlot`` objects), and an entry in an older
-format is simply a miss.
+Entries are compact: the reply's schedules once, then one plain tuple per slot, earliest first
+(about a fifth smaller and a third quicker to load than pickled ``FreeSlot`` objects), and an
+entry in an older format is simply a miss.
 
 The cache is an optimisation: if it is down, searches go to the practices and say so in the log.
 """
@@ -30,7 +30,8 @@ from booking_site.gpconnect.types import DateRange, FreeSlot, PracticeEndpoint
 logger = logging.getLogger("booking_site.gpconnect")
 
 _PREFIX = "gpconnect:"
-_SLOTS_FORMAT = 1
+# 2: a window's slots are stored earliest first.
+_SLOTS_FORMAT = 2
 
 
 async def get(key: str) -> Any:

@@ -12,7 +12,6 @@ import contextlib
 import inspect
 import itertools
 import logging
-import operator
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
@@ -184,22 +183,21 @@ async def _search_practice(
             practice, ResultStatus.FAILED, (), failure.with_traceback(None), elapsed_ms
         )
     now = timezone.now()
-    # Thousands of slots per practice: each one's UTC start is worked out once, for both the
-    # "still to come" test (UTC against UTC is a plain comparison) and the sort key. A slot
-    # that two windows both returned is kept once, as first seen.
+    # Each window's slots come earliest first (``_search_window``), so one window needs no
+    # sorting here. A slot that two windows both returned is kept once, as first seen.
     seen: set[str] = set()
-    keyed = []
+    kept = []
     for slots, _ in answers:
         for slot in slots:
             slot_id = slot.slot_ids[0]
             if slot_id in seen:
                 continue
             seen.add(slot_id)
-            start = instant(slot.start)
-            if start > now and filters.accepts(slot):
-                keyed.append((_earliest(slot, start), slot))
-    keyed.sort(key=_first)
-    chosen = tuple(slot for _, slot in keyed)
+            if instant(slot.start) > now and filters.accepts(slot):
+                kept.append(slot)
+    if len(answers) > 1:
+        kept.sort(key=_earliest)
+    chosen = tuple(kept)
     return PracticeResult(
         practice,
         ResultStatus.SLOTS if chosen else ResultStatus.NONE,
@@ -219,8 +217,9 @@ async def _search_window(
     deadline: float,
     cfg: ClientConfig,
 ) -> tuple[tuple[FreeSlot, ...], bool]:
-    """One window of one practice: from the cache entry read for it, else from the practice
-    (and then cached). ``cached`` is (key, entry), or None when the cache could not be read."""
+    """One window of one practice, earliest first: from the cache entry read for it, else from
+    the practice (then sorted and cached). ``cached`` is (key, entry), or None when the cache
+    could not be read."""
     key, entry = cached or (None, None)
     slots = caching.unpack_slots(entry, practice)
     if slots is not None:
@@ -236,7 +235,9 @@ async def _search_window(
         deadline=deadline,
         patient=patient,
     )
-    slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
+    slots = tuple(
+        sorted(fhir.parse_free_slots(fhir.load_json(reply.content), practice), key=_earliest)
+    )
     if key is not None:
         await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
     return slots, False
@@ -247,9 +248,6 @@ def _earliest(slot: FreeSlot, start: datetime | None = None) -> tuple:
     if start is None:
         start = instant(slot.start)
     return (start, instant(slot.end), slot.schedule.location.name or "", slot.slot_ids[0])
-
-
-_first = operator.itemgetter(0)
 
 
 # --- Booking several slots as one appointment (CONFORMANCE §2.4) -------------------------------

@@ -174,6 +174,26 @@ def test_windows_are_merged_deduplicated_and_sorted_earliest_first():
     assert [s.slot_id for s in result.slots] == ["1", "2", "3", "4"]
 
 
+def test_one_windows_slots_come_earliest_first_from_the_practice_and_from_the_cache():
+    reply = builders.slot_bundle(
+        [
+            builders.slot("3", "2027-03-04T16:00:00+00:00"),
+            builders.slot("2", "2027-03-02T09:00:00+00:00", end="2027-03-02T09:20:00+00:00"),
+            builders.slot("1", "2027-03-02T09:00:00+00:00"),
+        ]
+    )
+
+    async def twice():
+        return await _search([RIVERSIDE])(), await _search([RIVERSIDE])()
+
+    ([fresh], [cached]), _ = run(lambda r: fhir_response(200, reply), twice)
+
+    assert cached.from_cache
+    # Earliest start first; of two starting together, the shorter first.
+    assert [s.slot_id for s in fresh.slots] == ["1", "2", "3"]
+    assert [s.slot_id for s in cached.slots] == ["1", "2", "3"]
+
+
 def test_slots_that_have_already_started_are_left_out():
     past = builders.slot("1", "2020-03-02T09:00:00+00:00")
     future = builders.slot("2", "2027-03-02T09:00:00+00:00")
