@@ -33,3 +33,9 @@ class User(AbstractUser):
     @property
     def is_patient(self) -> bool:
         return bool(self.nhs_number)
+
+    @property
+    def is_practice_staff(self) -> bool:
+        """Whether to offer the staff availability preview (which also checks that they work
+        for a practice in a federation, and says so if not)."""
+        return not self.is_patient and self.has_perm("availability.view_preview")

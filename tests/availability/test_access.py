@@ -159,3 +159,14 @@ def test_staff_pages_only_answer_get(world):
 
     assert client.post("/staff/availability/").status_code == 405
     assert client.post("/staff/availability/free-slots.csv").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("persona", "offered"),
+    [("staff", True), ("patient", False), ("without_permission", False), (None, False)],
+)
+def test_the_header_and_home_page_offer_the_preview_to_practice_staff_only(world, persona, offered):
+    html = world.client_for(getattr(world, persona) if persona else None).get("/").content.decode()
+
+    assert ('href="/staff/availability/"' in html) is offered
+    assert ("Book an appointment" not in html) is offered
