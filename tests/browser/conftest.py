@@ -65,6 +65,17 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
+def sandbox_over_http(settings, live_server) -> None:
+    """The site asks the sandbox at the live server, over HTTP as it would a practice, with
+    limits short enough for a test."""
+    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 2
+    settings.GPCONNECT_DEADLINE_SECONDS = 3
+    settings.GPCONNECT_RETRIES = 0
+    settings.SANDBOX_HANG_SECONDS = 3
+
+
+@pytest.fixture
 def browser_problems() -> BrowserProblems:
     """Script errors, console errors and CSP violations from every page of the test:
     `browser_problems.assert_none()` after the page has done its work."""

@@ -23,21 +23,11 @@ from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_v
 from tests.factories import DEMO_PASSWORD, make_patient
 from tests.sandbox import factories as sandbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox_over_http")]
 
 HOME = "A20047"
 HOME_NAME = "Riverside Medical Practice"
 SERVICE = " - Book a GP appointment - NHS"
-
-
-@pytest.fixture(autouse=True)
-def sandbox_over_http(settings, live_server):
-    """The site asks the sandbox at the live server, with limits short enough for a test."""
-    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
-    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 2
-    settings.GPCONNECT_DEADLINE_SECONDS = 3
-    settings.GPCONNECT_RETRIES = 0
-    settings.SANDBOX_HANG_SECONDS = 3
 
 
 class Surgeries:

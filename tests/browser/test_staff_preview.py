@@ -21,20 +21,11 @@ from booking_site.practices.models import Practice as SitePractice
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
 from tests.sandbox import factories as sandbox
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox_over_http")]
 
 SERVICE = " - Book a GP appointment - NHS"
 TITLE = "Preview appointment availability"
 FEDERATION = "North Riverside GP Federation"
-
-
-@pytest.fixture(autouse=True)
-def sandbox_over_http(settings, live_server):
-    """The site asks the sandbox at the live server, with limits short enough for a test."""
-    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
-    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 2
-    settings.GPCONNECT_DEADLINE_SECONDS = 3
-    settings.GPCONNECT_RETRIES = 0
 
 
 def next_monday() -> datetime.date:
