@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 MANAGE := DJANGO_ENV=local $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The site reaches its own sandbox over HTTP, so it must know where `make run` serves it.
+SANDBOX_BASE_URL ?= http://$(HOST):$(PORT)/sandbox
+export SANDBOX_BASE_URL
 
 .PHONY: help setup run test lint format check-python browser-deps bench
 
