@@ -246,6 +246,9 @@ def use_transport(transport: httpx.AsyncBaseTransport) -> Iterator[None]:
 
 # --- Sync callers ------------------------------------------------------------------------------
 
+# How long past the call's own time limits a sync caller waits before giving up on the loop.
+STALL_MARGIN_SECONDS = 5.0
+
 
 class _ClientLoop:
     """The process's event loop for sync callers, running in a daemon thread of its own."""
@@ -314,7 +317,7 @@ def run_sync[**P, R](func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs
     cfg = config.current()
     future = asyncio.run_coroutine_threadsafe(func(*args, **kwargs), _client_loop.get())
     try:
-        return future.result(timeout=cfg.deadline + cfg.practice_timeout + 5)
+        return future.result(timeout=cfg.deadline + cfg.practice_timeout + STALL_MARGIN_SECONDS)
     except concurrent.futures.TimeoutError:
         future.cancel()
         raise Unavailable(timed_out=True) from None

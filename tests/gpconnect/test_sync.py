@@ -204,3 +204,22 @@ def test_the_sync_api_refuses_to_block_a_running_event_loop(provider):
 
     with pytest.raises(RuntimeError, match="sync API"):
         asyncio.run(misuse())
+
+
+def test_a_sync_caller_gives_up_on_a_call_that_outlives_its_time_limits(monkeypatch, settings):
+    settings.GPCONNECT_DEADLINE_SECONDS = 0.1
+    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 0.1
+    monkeypatch.setattr(transport, "STALL_MARGIN_SECONDS", 0.1)
+    stopped = threading.Event()
+
+    async def stalled():
+        try:
+            await asyncio.sleep(30)  # a call that ignores every limit of its own
+        finally:
+            stopped.set()
+
+    with pytest.raises(gpconnect.Unavailable) as caught:
+        transport.run_sync(stalled)
+
+    assert caught.value.timed_out
+    assert stopped.wait(timeout=5)  # and it is stopped, not left running on the loop
