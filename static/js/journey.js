@@ -67,3 +67,22 @@ document.addEventListener("DOMContentLoaded", function () {
     }
   });
 })();
+
+// The staff preview: as each practice's section arrives, its one-line outcome comes into a
+// hidden element, and the live region says how far the check has got with it: "2 of 3
+// practices checked. Hill Surgery: 12 free slots." One change per practice, so nothing is
+// announced twice.
+document.addEventListener("htmx:afterSettle", function () {
+  var latest = document.getElementById("preview-latest");
+  var announcer = document.getElementById("preview-announcer");
+  if (!latest || !announcer || !latest.textContent.trim()) {
+    return;
+  }
+  var total = document.querySelectorAll(".app-preview-practice").length;
+  var waiting = document.querySelectorAll(".app-preview-practice[hx-get]").length;
+  var text = total - waiting + " of " + total + " practices checked. " + latest.textContent.trim();
+  latest.textContent = "";
+  if (announcer.textContent !== text) {
+    announcer.textContent = text;
+  }
+});

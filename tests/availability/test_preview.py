@@ -292,12 +292,12 @@ def test_with_javascript_each_practice_loads_on_its_own_into_a_live_region(world
     # When the first section asks for itself
     fragment = client.get(fragments[0].replace("&amp;", "&"), **HTMX).content.decode()
 
-    # Then it comes back with its results, and the live region says so
+    # Then it comes back with its results, and its outcome for the live region
     assert fragment.lstrip().startswith('<section id="practice-A20047"')
     assert "hx-get" not in fragment.split(">", 1)[0]
     assert "Free slots 2" in text_of(fragment)
     assert (
-        '<p id="preview-announcer" hx-swap-oob="innerHTML">'
+        '<p id="preview-latest" hx-swap-oob="innerHTML">'
         "Riverside Medical Practice: 2 free slots.</p>" in fragment
     )
     # And its outcome joins the page's recorded search

@@ -128,7 +128,9 @@ def test_staff_preview_their_federation_with_practices_arriving_one_by_one(
     expect(page).to_have_url(re.compile(r"[?&]js=1(&|$)"))
     expect_results(page)
     expect(page.locator("#preview-announcer")).to_have_attribute("aria-live", "polite")
-    expect(page.locator("#preview-announcer")).to_have_text(re.compile(r"^\S.*: .+\.$"))
+    expect(page.locator("#preview-announcer")).to_have_text(
+        re.compile(r"^3 of 3 practices checked\. \S.*: .+\.$")
+    )
     expect(section(page, "A20047").get_by_role("table")).to_have_count(2)
     assert_no_axe_violations(page)
 
