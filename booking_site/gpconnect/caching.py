@@ -15,6 +15,7 @@ The cache is an optimisation: if it is down, searches go to the practices and sa
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -92,10 +93,11 @@ async def generations(ods_codes: Iterable[str]) -> dict[str, str]:
     """Each practice's current generation, read for all of them in one cache round trip."""
     keys = {ods: _generation_key(ods) for ods in ods_codes}
     found = await get_many(list(keys.values()))
-    current = {}
-    for ods, key in keys.items():
-        value = found.get(key)
-        current[ods] = value if isinstance(value, str) and value else await generation(ods)
+    current = {ods: found.get(key) for ods, key in keys.items()}
+    missing = [ods for ods, value in current.items() if not (isinstance(value, str) and value)]
+    # A practice never searched (or evicted) gets one made, the missing ones at the same time.
+    for ods, made in zip(missing, await asyncio.gather(*map(generation, missing)), strict=True):
+        current[ods] = made
     return current
 
 
