@@ -209,11 +209,6 @@ def _settings_changed(*, setting: str, **kwargs: object) -> None:
 setting_changed.connect(_settings_changed)
 
 
-def has_session() -> bool:
-    """Whether a ``session()`` block is open around this call."""
-    return _current.get() is not None
-
-
 @contextlib.asynccontextmanager
 async def session(
     *,
