@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from django.utils import timezone
 from fhir.resources.STU3.appointment import Appointment as FhirAppointment
 from fhir.resources.STU3.location import Location as FhirLocation
@@ -81,18 +82,29 @@ def is_fhir_id(value: Any) -> bool:
 # --- Envelopes ---------------------------------------------------------------------------------
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def load_json(content: bytes) -> Any:
+    """A provider's reply body as plain JSON values (docs/adr/0005-decoding-json-with-orjson.md).
+
+    Strict RFC 8259 JSON in UTF-8: NaN, Infinity and unpaired surrogates are not JSON, and a
+    reply holding them is as unusable as one that does not parse. A leading byte order mark,
+    which RFC 8259 lets a parser ignore, is ignored.
+    """
+    if content.startswith(_BOM):
+        content = content[len(_BOM) :]
     try:
-        return json.loads(content)
-    except (ValueError, RecursionError):
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
         raise InvalidReply(diagnostics="The reply is not JSON") from None
 
 
 def parse_outcome(content: bytes) -> Outcome | None:
     """The Spine code and diagnostics of an OperationOutcome body, or None if it is not one."""
     try:
-        doc = json.loads(content)
-    except (ValueError, RecursionError):
+        doc = load_json(content)
+    except InvalidReply:
         return None
     if not isinstance(doc, dict) or doc.get("resourceType") != "OperationOutcome":
         return None
@@ -423,8 +435,12 @@ class _Graph:
 
 
 def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ...]:
-    """The free slots in a slot search reply, in the order given. Raises InvalidReply only when
-    the reply as a whole is unusable; a bad slot is skipped and logged."""
+    """The free slots in a slot search reply, earliest first (then by end, surgery and slot id,
+    so the order never depends on the provider's). Raises InvalidReply only when the reply as a
+    whole is unusable; a bad slot is skipped and logged.
+
+    The order is kept with the UTC times already parsed for the checks, rather than by sorting
+    the slots afterwards with a key that converts both times of every slot again."""
     resources = searchset_resources(doc)
     slots: list[dict] = []
     others: list[dict] = []
@@ -439,8 +455,8 @@ def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ..
     schedules: dict[str, ScheduleInfo | None] = {}
     # A slot with a number of fields not seen before in this reply gets the full canary check.
     shapes: set[int] = set()
-    out: list[FreeSlot] = []
-    append = out.append
+    keyed: list[tuple[datetime, datetime, str, str, int, FreeSlot]] = []
+    append = keyed.append
     new_slot = FreeSlot._trusted
     for resource in slots:
         shape = len(resource)
@@ -500,21 +516,23 @@ def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ..
         except _Invalid as problem:
             _skip(ods, "Slot", resource.get("id"), f"invalid {problem}")
             continue
-        append(
-            new_slot(
-                ods,
-                practice_name,
-                (slot_id,),
-                start[0],
-                end[0],
-                start_raw,
-                end_raw,
-                slot_type or None,
-                channel,
-                info,
-            )
+        slot = new_slot(
+            ods,
+            practice_name,
+            (slot_id,),
+            start[0],
+            end[0],
+            start_raw,
+            end_raw,
+            slot_type or None,
+            channel,
+            info,
         )
-    return tuple(out)
+        append((start[1], end[1], info.location.name or "", slot_id, len(keyed), slot))
+    # Providers mostly send slots in time order already, which sorting finds in one pass. The
+    # position breaks a tie (a repeated slot id), so slots themselves are never compared.
+    keyed.sort()
+    return tuple([entry[5] for entry in keyed])
 
 
 _UNSEEN: Any = object()

@@ -218,8 +218,8 @@ async def _search_window(
     cfg: ClientConfig,
 ) -> tuple[tuple[FreeSlot, ...], bool]:
     """One window of one practice, earliest first: from the cache entry read for it, else from
-    the practice (then sorted and cached). ``cached`` is (key, entry), or None when the cache
-    could not be read."""
+    the practice (the parser orders them; then cached). ``cached`` is (key, entry), or None
+    when the cache could not be read."""
     key, entry = cached or (None, None)
     slots = caching.unpack_slots(entry, practice)
     if slots is not None:
@@ -235,9 +235,7 @@ async def _search_window(
         deadline=deadline,
         patient=patient,
     )
-    slots = tuple(
-        sorted(fhir.parse_free_slots(fhir.load_json(reply.content), practice), key=_earliest)
-    )
+    slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
     if key is not None:
         await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
     return slots, False

@@ -20,6 +20,11 @@ def _parse(doc):
     return parse_free_slots(doc, RIVERSIDE)
 
 
+def _in_given_order(*slots):
+    by_id = {s.slot_id: s for s in _parse(builders.slot_bundle(list(slots)))}
+    return [by_id[s["id"]] for s in slots]
+
+
 def test_a_slot_carries_everything_the_page_shows():
     [slot] = _parse(builders.slot_bundle([builders.slot("1000", NINE, 15)]))
 
@@ -241,6 +246,10 @@ def test_a_slot_with_an_unexpected_field_is_offered_and_the_drift_logged(caplog)
         builders.dumps({"resourceType": "Bundle", "type": "searchset", "entry": {}}),
         builders.dumps(builders.outcome("INTERNAL_SERVER_ERROR")),
         builders.dumps(builders.slot("1000", NINE)),
+        # Not JSON by RFC 8259, though Python's own json module would read them.
+        b'{"resourceType": "Bundle", "type": "searchset", "total": NaN, "entry": []}',
+        b'{"resourceType": "Bundle", "type": "searchset", "id": "\\ud800", "entry": []}',
+        b"[" * 5000 + b"]" * 5000,
     ],
 )
 def test_a_reply_that_is_not_a_searchset_bundle_means_the_practice_could_not_be_checked(body):
@@ -266,7 +275,7 @@ def test_times_on_both_sides_of_the_spring_clock_change():
     before = builders.slot("1", "2027-03-28T00:30:00+00:00", 30)
     after = builders.slot("2", "2027-03-28T02:30:00+01:00", 30)
     across = builders.slot("3", "2027-03-28T00:40:00+00:00", end="2027-03-28T02:10:00+01:00")
-    first, second, third = _parse(builders.slot_bundle([before, after, across]))
+    first, second, third = _in_given_order(before, after, across)
 
     assert first.start.utcoffset() == timedelta(0)
     assert (first.start.hour, first.start.minute) == (0, 30)
@@ -279,7 +288,7 @@ def test_times_on_both_sides_of_the_spring_clock_change():
 def test_the_repeated_hour_of_the_autumn_clock_change_stays_two_different_times():
     bst = builders.slot("1", "2027-10-31T01:30:00+01:00", 10)
     gmt = builders.slot("2", "2027-10-31T01:30:00+00:00", 10)
-    first, second = _parse(builders.slot_bundle([bst, gmt]))
+    first, second = _in_given_order(bst, gmt)
 
     assert first.start.utcoffset() == timedelta(hours=1)
     assert second.start.utcoffset() == timedelta(0)
@@ -330,3 +339,52 @@ def test_an_invalid_appointment_is_an_invalid_reply():
 
     with pytest.raises(gpconnect.InvalidReply):
         parse_appointment(resource, RIVERSIDE, PATIENT)
+
+
+def test_slots_come_earliest_first_whatever_order_the_practice_sends_them_in():
+    later = builders.slot("9", "2027-03-01T10:00:00+00:00", 10)
+    longer = builders.slot("5", NINE, 20)
+    westfield = builders.slot("0", NINE, 10, schedule="2")
+    riverside_b = builders.slot("2", NINE, 10)
+    riverside_a = builders.slot("1", NINE, 10)
+    doc = builders.bundle(
+        later,
+        longer,
+        westfield,
+        riverside_b,
+        riverside_a,
+        builders.schedule("1"),
+        builders.schedule("2", location="2"),
+        builders.practitioner(),
+        builders.location(),
+        builders.location("2", name="Westfield Surgery"),
+        builders.organisation(),
+    )
+
+    slots = _parse(doc)
+
+    # Start, then end (shorter first), then surgery name, then slot id.
+    assert [s.slot_id for s in slots] == ["1", "2", "0", "5", "9"]
+
+
+def test_a_slot_id_sent_twice_in_one_reply_does_not_break_the_ordering():
+    twice = builders.slot("1", NINE, 10)
+
+    slots = _parse(builders.slot_bundle([twice, dict(twice)]))
+
+    assert [s.slot_id for s in slots] == ["1", "1"]
+
+
+def test_a_reply_starting_with_a_byte_order_mark_is_read():
+    body = b"\xef\xbb\xbf" + builders.dumps(builders.slot_bundle([builders.slot("1000", NINE)]))
+    [result], _ = run(
+        lambda request: fhir_response(200, body),
+        lambda: gpconnect.search_free_slots(
+            [RIVERSIDE],
+            gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5)),
+            PATIENT,
+            correlation_id=CORRELATION_ID,
+        ),
+    )
+
+    assert [s.slot_id for s in result.slots] == ["1000"]

@@ -528,7 +528,10 @@ def test_a_broken_cache_does_not_break_the_search(monkeypatch):
 
 
 def _slots(*resources):
-    return parse_free_slots(builders.slot_bundle(list(resources), schedules=2), RIVERSIDE)
+    """The parsed slots in the order the resources are given (the parser sorts them)."""
+    parsed = parse_free_slots(builders.slot_bundle(list(resources), schedules=2), RIVERSIDE)
+    by_id = {slot.slot_id: slot for slot in parsed}
+    return tuple(by_id[resource["id"]] for resource in resources)
 
 
 def test_adjacent_slots_follow_on_in_the_same_schedule_channel_and_type():
