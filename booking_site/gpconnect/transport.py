@@ -51,7 +51,7 @@ import httpx
 from asgiref.sync import async_to_sync
 from django.core.signals import setting_changed
 
-from booking_site.gpconnect import config
+from booking_site.gpconnect import config, pool
 from booking_site.gpconnect.errors import (
     ProviderError,
     Unavailable,
@@ -111,16 +111,19 @@ class Session:
     ) -> None:
         cfg = config.current()
         self.max_per_host = cfg.max_per_host
+        # Connections are bounded per host by the semaphores below, not by the pool.
+        limits = httpx.Limits(
+            max_connections=None,
+            max_keepalive_connections=cfg.max_per_host * 5,
+            keepalive_expiry=30,
+        )
         self.client = httpx.AsyncClient(
-            transport=transport or _override_transport,
+            transport=transport
+            or _override_transport
+            or pool.transport(verify=_tls_context(), limits=limits),
             verify=_tls_context(),
             timeout=httpx.Timeout(cfg.practice_timeout),
-            # Connections are bounded per host by the semaphores below, not by the pool.
-            limits=httpx.Limits(
-                max_connections=None,
-                max_keepalive_connections=cfg.max_per_host * 5,
-                keepalive_expiry=30,
-            ),
+            limits=limits,
             follow_redirects=False,
         )
         if credentials is None:
