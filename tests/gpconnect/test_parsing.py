@@ -20,6 +20,20 @@ def _parse(doc):
     return parse_free_slots(doc, RIVERSIDE)
 
 
+def _search_replying(body: bytes):
+    """The one practice's result when it answers a slot search with ``body``."""
+    [result], _ = run(
+        lambda request: fhir_response(200, body),
+        lambda: gpconnect.search_free_slots(
+            [RIVERSIDE],
+            gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5)),
+            PATIENT,
+            correlation_id=CORRELATION_ID,
+        ),
+    )
+    return result
+
+
 def _in_given_order(*slots):
     by_id = {s.slot_id: s for s in _parse(builders.slot_bundle(list(slots)))}
     return [by_id[s["id"]] for s in slots]
@@ -253,15 +267,7 @@ def test_a_slot_with_an_unexpected_field_is_offered_and_the_drift_logged(caplog)
     ],
 )
 def test_a_reply_that_is_not_a_searchset_bundle_means_the_practice_could_not_be_checked(body):
-    [result], _ = run(
-        lambda request: fhir_response(200, body),
-        lambda: gpconnect.search_free_slots(
-            [RIVERSIDE],
-            gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5)),
-            PATIENT,
-            correlation_id=CORRELATION_ID,
-        ),
-    )
+    result = _search_replying(body)
 
     assert result.status == gpconnect.ResultStatus.FAILED
     assert isinstance(result.failure, gpconnect.InvalidReply)
@@ -377,14 +383,6 @@ def test_a_slot_id_sent_twice_in_one_reply_does_not_break_the_ordering():
 
 def test_a_reply_starting_with_a_byte_order_mark_is_read():
     body = b"\xef\xbb\xbf" + builders.dumps(builders.slot_bundle([builders.slot("1000", NINE)]))
-    [result], _ = run(
-        lambda request: fhir_response(200, body),
-        lambda: gpconnect.search_free_slots(
-            [RIVERSIDE],
-            gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5)),
-            PATIENT,
-            correlation_id=CORRELATION_ID,
-        ),
-    )
+    result = _search_replying(body)
 
     assert [s.slot_id for s in result.slots] == ["1000"]
