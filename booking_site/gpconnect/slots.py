@@ -14,7 +14,6 @@ import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -241,11 +240,15 @@ async def _search_window(
     return slots, False
 
 
-def _earliest(slot: FreeSlot, start: datetime | None = None) -> tuple:
-    """Earliest first; ``start`` is ``instant(slot.start)`` when the caller has it already."""
-    if start is None:
-        start = instant(slot.start)
-    return (start, instant(slot.end), slot.schedule.location.name or "", slot.slot_ids[0])
+def _earliest(slot: FreeSlot) -> tuple:
+    """Earliest first: the order ``fhir.parse_free_slots`` gives each reply (start, end, surgery
+    name, slot id, in real time), for slots from several windows or replies."""
+    return (
+        instant(slot.start),
+        instant(slot.end),
+        slot.schedule.location.name or "",
+        slot.slot_ids[0],
+    )
 
 
 # --- Booking several slots as one appointment (CONFORMANCE §2.4) -------------------------------
