@@ -241,10 +241,12 @@ BOOKING_ORG_PHONE = env_str("BOOKING_ORG_PHONE", "0300 311 2233")
 # --- GP Connect client -------------------------------------------------------------------------
 # booking_site/gpconnect: how long one practice may take (all its search windows and retries),
 # how long a whole multi-practice call may take, how many requests may be in flight to one
-# provider host at once, how many times a transient failure is retried, and how long a practice's
-# free slots are reused from the cache.
+# provider host at once, how many times a transient failure is retried, how long a practice's
+# free slots are reused from the cache, and how many of them each process also keeps as objects
+# (about 1.3 kB a slot; 0 turns that off).
 GPCONNECT_PRACTICE_TIMEOUT_SECONDS = env_float("GPCONNECT_PRACTICE_TIMEOUT_SECONDS", 8.0)
 GPCONNECT_DEADLINE_SECONDS = env_float("GPCONNECT_DEADLINE_SECONDS", 12.0)
 GPCONNECT_MAX_CONNECTIONS_PER_HOST = env_int("GPCONNECT_MAX_CONNECTIONS_PER_HOST", 20)
 GPCONNECT_RETRIES = env_int("GPCONNECT_RETRIES", 2)
 SLOT_CACHE_TTL_SECONDS = env_int("SLOT_CACHE_TTL_SECONDS", 60)
+SLOT_CACHE_LOCAL_SLOTS = env_int("SLOT_CACHE_LOCAL_SLOTS", 20_000)

@@ -8,7 +8,13 @@ itself is evicted a new one is made, which also only ever causes misses, never s
 
 Entries are compact: the reply's schedules once, then one plain tuple per slot, earliest first
 (about a fifth smaller and a third quicker to load than pickled ``FreeSlot`` objects), and an
-entry in an older format is simply a miss.
+entry in an older format is simply a miss. Each entry also says when it expires.
+
+Each process also keeps the slots of the windows it has recently stored or read, as the frozen
+objects themselves, until the shared entry they came from expires (``SLOT_CACHE_LOCAL_SLOTS``
+bounds how many). A search still reads every practice's generation from the shared cache first,
+so a booking on any instance is seen at once; only the entries, and turning them back into
+objects, are skipped (docs/adr/0006-keeping-recent-slots-in-the-process.md).
 
 The cache is an optimisation: if it is down, searches go to the practices and say so in the log.
 """
@@ -19,10 +25,14 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
@@ -31,8 +41,18 @@ from booking_site.gpconnect.types import DateRange, FreeSlot, PracticeEndpoint
 logger = logging.getLogger("booking_site.gpconnect")
 
 _PREFIX = "gpconnect:"
-# 2: a window's slots are stored earliest first.
-_SLOTS_FORMAT = 2
+# 2: a window's slots are stored earliest first. 3: with the time the entry expires.
+_SLOTS_FORMAT = 3
+
+Slots = tuple[FreeSlot, ...]
+
+
+def wall_clock() -> float:
+    """Seconds since the epoch: entries say when they expire in a clock every instance shares."""
+    return time.time()
+
+
+_clock = wall_clock
 
 
 async def get(key: str) -> Any:
@@ -114,7 +134,92 @@ def slot_key(ods: str, generation: str, window: DateRange, query: str) -> str:
     )
 
 
-def pack_slots(slots: tuple[FreeSlot, ...]) -> tuple:
+async def read_slots(places: Mapping[str, PracticeEndpoint]) -> dict[str, Slots]:
+    """The slots cached under each key of ``places`` (key -> the practice it belongs to) that
+    are still there: this process's own copies first, the rest in one shared cache round trip."""
+    found = {}
+    wanted = []
+    for key in places:
+        slots = _recent.get(key)
+        if slots is None:
+            wanted.append(key)
+        else:
+            found[key] = slots
+    for key, entry in (await get_many(wanted)).items():
+        unpacked = unpack_slots(entry, places[key])
+        if unpacked is not None:
+            found[key], expires_at = unpacked
+            _recent.keep(key, found[key], expires_at)
+    return found
+
+
+async def keep_slots(key: str, slots: Slots, ttl: int) -> None:
+    """Cache one window's slots (earliest first) for ``ttl`` seconds, shared and in this process."""
+    if ttl <= 0:
+        return
+    expires_at = _clock() + ttl
+    _recent.keep(key, slots, expires_at)
+    await put(key, pack_slots(slots, expires_at), ttl)
+
+
+def forget_recent() -> None:
+    """Drop this process's own copies (the shared cache is untouched): as a fresh instance."""
+    _recent.clear()
+
+
+class _RecentSlots:
+    """The slots of recently used cache entries, least recently used dropped first.
+
+    Safe to keep: an entry's key names the practice's generation, so a booking makes every
+    search look for other keys, and a copy is dropped when its entry expires. Shared by the
+    threads of a process (the sync API's loop and any others), hence the lock.
+    """
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, tuple[Slots, float]] = OrderedDict()
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Slots | None:
+        with self._lock:
+            kept = self._entries.get(key)
+            if kept is None:
+                return None
+            slots, expires_at = kept
+            if expires_at <= _clock():
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return slots
+
+    def keep(self, key: str, slots: Slots, expires_at: float) -> None:
+        limit = settings.SLOT_CACHE_LOCAL_SLOTS
+        # An empty window costs nothing to ask the shared cache for again, but is one entry.
+        size = max(1, len(slots))
+        if size > limit or expires_at <= _clock():
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (slots, expires_at)
+            self._count += size
+            while self._count > limit:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._count = 0
+
+    def _drop(self, key: str) -> None:
+        slots, _ = self._entries.pop(key)
+        self._count -= max(1, len(slots))
+
+
+_recent = _RecentSlots()
+
+
+def pack_slots(slots: Slots, expires_at: float) -> tuple:
     schedules: list = []
     positions: dict[int, int] = {}
     rows = []
@@ -135,20 +240,22 @@ def pack_slots(slots: tuple[FreeSlot, ...]) -> tuple:
                 position,
             )
         )
-    return (_SLOTS_FORMAT, tuple(schedules), tuple(rows))
+    return (_SLOTS_FORMAT, expires_at, tuple(schedules), tuple(rows))
 
 
-def unpack_slots(packed: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ...] | None:
-    """The slots ``pack_slots`` kept, or None if ``packed`` is not an entry of this format."""
-    if not (isinstance(packed, tuple) and len(packed) == 3 and packed[0] == _SLOTS_FORMAT):
+def unpack_slots(packed: Any, practice: PracticeEndpoint) -> tuple[Slots, float] | None:
+    """The slots ``pack_slots`` kept and when their entry expires, or None if ``packed`` is not
+    an entry of this format."""
+    if not (isinstance(packed, tuple) and len(packed) == 4 and packed[0] == _SLOTS_FORMAT):
         return None
-    _, schedules, rows = packed
+    _, expires_at, schedules, rows = packed
     new_slot = FreeSlot._trusted
     ods, name = practice.ods_code, practice.name
-    return tuple(
+    slots = tuple(
         new_slot(ods, name, ids, start, end, start_raw, end_raw, slot_type, channel, schedules[i])
         for ids, start, end, start_raw, end_raw, slot_type, channel, i in rows
     )
+    return slots, expires_at
 
 
 def token_key(client_id: str, nhs_number: str | None) -> str:

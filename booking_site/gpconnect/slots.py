@@ -14,7 +14,6 @@ import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from typing import Any
 
 from django.utils import timezone
 
@@ -118,18 +117,20 @@ async def _search(
 
 async def _cached_replies(
     practices: list[PracticeEndpoint], queries: dict[DateRange, str], deadline: float
-) -> dict[tuple[str, DateRange], tuple[str, Any]]:
-    """Every (practice, window)'s cache key and what the cache holds under it, read for the
-    whole search in two cache round trips (not two per practice): generations, then entries."""
+) -> dict[tuple[str, DateRange], tuple[str, caching.Slots | None]]:
+    """Every (practice, window)'s cache key and the slots cached under it (None if none), read
+    for the whole search in at most two cache round trips, not two per practice: generations,
+    then the entries this process does not have already."""
+    by_ods = {practice.ods_code: practice for practice in practices}
     try:
         async with asyncio.timeout_at(deadline):
-            generations = await caching.generations(p.ods_code for p in practices)
+            generations = await caching.generations(by_ods)
             keys = {
                 (ods, window): caching.slot_key(ods, generation, window, query)
                 for ods, generation in generations.items()
                 for window, query in queries.items()
             }
-            found = await caching.get_many(list(keys.values()))
+            found = await caching.read_slots({key: by_ods[ods] for (ods, _), key in keys.items()})
     except TimeoutError:
         return {}
     return {place: (key, found.get(key)) for place, key in keys.items()}
@@ -138,7 +139,7 @@ async def _cached_replies(
 async def _search_practice(
     practice: PracticeEndpoint,
     queries: dict[DateRange, str],
-    cached: dict[tuple[str, DateRange], tuple[str, Any]],
+    cached: dict[tuple[str, DateRange], tuple[str, caching.Slots | None]],
     patient: Patient | None,
     filters: SlotFilters,
     correlation_id: str,
@@ -210,17 +211,16 @@ async def _search_practice(
 async def _search_window(
     practice: PracticeEndpoint,
     query: str,
-    cached: tuple[str, Any] | None,
+    cached: tuple[str, caching.Slots | None] | None,
     patient: Patient | None,
     correlation_id: str,
     deadline: float,
     cfg: ClientConfig,
-) -> tuple[tuple[FreeSlot, ...], bool]:
-    """One window of one practice, earliest first: from the cache entry read for it, else from
-    the practice (the parser orders them; then cached). ``cached`` is (key, entry), or None
-    when the cache could not be read."""
-    key, entry = cached or (None, None)
-    slots = caching.unpack_slots(entry, practice)
+) -> tuple[caching.Slots, bool]:
+    """One window of one practice, earliest first: from the cache, else from the practice (the
+    parser orders them; then cached). ``cached`` is (key, the slots cached under it or None), or
+    None when the cache could not be read."""
+    key, slots = cached or (None, None)
     if slots is not None:
         return slots, True
     reply = await transport.exchange(
@@ -236,7 +236,7 @@ async def _search_window(
     )
     slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
     if key is not None:
-        await caching.put(key, caching.pack_slots(slots), cfg.slot_cache_ttl)
+        await caching.keep_slots(key, slots, cfg.slot_cache_ttl)
     return slots, False
 
 

@@ -399,21 +399,131 @@ class CountedCache:
         return getattr(self.real, name)
 
 
-def test_a_federated_search_reads_the_cache_in_two_round_trips(monkeypatch):
+def test_a_repeated_search_reads_only_the_generations_from_the_shared_cache(monkeypatch):
     counted = CountedCache(cache)
     monkeypatch.setattr(caching, "cache", counted)
     recorder = Recorder(lambda r: _one_slot_reply())
     practices = [RIVERSIDE, HILLSIDE, MEANWOOD]
 
     async def twice():
-        await _search(practices)()
+        first = await _search(practices)()
         counted.calls.clear()
-        return await _search(practices)()
+        return first, await _search(practices)()
+
+    (first, warm), _ = run(recorder, twice)
+
+    assert [r.from_cache for r in warm] == [True, True, True]
+    assert [r.slots for r in warm] == [r.slots for r in first]
+    # One read for every practice's generation; the entries are this process's own copies.
+    assert counted.calls == ["get_many"]
+
+
+def test_another_instance_reads_the_cache_in_two_round_trips(monkeypatch):
+    counted = CountedCache(cache)
+    monkeypatch.setattr(caching, "cache", counted)
+    recorder = Recorder(lambda r: _one_slot_reply())
+    practices = [RIVERSIDE, HILLSIDE, MEANWOOD]
+
+    async def on_two_instances():
+        first = await _search(practices)()
+        caching.forget_recent()  # now as an instance that has not searched yet
+        counted.calls.clear()
+        return first, await _search(practices)()
+
+    (first, warm), _ = run(recorder, on_two_instances)
+
+    assert len(recorder.requests) == 3
+    assert [r.from_cache for r in warm] == [True, True, True]
+    assert [r.slots for r in warm] == [r.slots for r in first]
+    # The practices' generations, then every practice's entries: not a read per practice.
+    assert counted.calls == ["get_many", "get_many"]
+
+
+def test_a_booking_through_another_instance_is_seen_at_once():
+    recorder = Recorder(lambda r: _one_slot_reply())
+
+    async def search_invalidate_search():
+        await _search([RIVERSIDE, HILLSIDE])()
+        # What a booking on another instance leaves behind: only the shared cache knows.
+        await caching.invalidate_practice(RIVERSIDE.ods_code)
+        return await _search([RIVERSIDE, HILLSIDE])()
+
+    after, _ = run(recorder, search_invalidate_search)
+
+    assert len(recorder.requests) == 3
+    assert recorder.requests[2].url.host == "provider-a.test"
+    assert [r.from_cache for r in after] == [False, True]
+
+
+def test_a_copy_read_from_the_shared_cache_expires_with_the_entry(monkeypatch):
+    clock = {"now": 1_000_000.0}
+    monkeypatch.setattr(caching, "_clock", lambda: clock["now"])
+    counted = CountedCache(cache)
+    monkeypatch.setattr(caching, "cache", counted)
+    recorder = Recorder(lambda r: _one_slot_reply())
+
+    async def search_at(moment):
+        clock["now"] = moment
+        counted.calls.clear()
+        [result] = await _search([RIVERSIDE])()
+        return result.from_cache, list(counted.calls)
+
+    async def on_another_instance():
+        await search_at(1_000_000)  # stored by one instance, to expire 60 s later
+        caching.forget_recent()
+        return [
+            await search_at(1_000_050),  # another instance reads it and keeps a copy
+            await search_at(1_000_055),
+            await search_at(1_000_061),  # the copy has gone with the entry's 60 s
+        ]
+
+    searches, _ = run(recorder, on_another_instance)
+
+    assert searches == [
+        (True, ["get_many", "get_many"]),
+        (True, ["get_many"]),
+        (True, ["get_many", "get_many"]),
+    ]
+
+
+def test_the_process_keeps_at_most_slot_cache_local_slots(settings, monkeypatch):
+    settings.SLOT_CACHE_LOCAL_SLOTS = 1
+    asked: list[list[str]] = []
+    real_get_many = caching.get_many
+
+    async def get_many(keys):
+        asked.append(sorted(keys))
+        return await real_get_many(keys)
+
+    monkeypatch.setattr(caching, "get_many", get_many)
+    slots = _slots(builders.slot("a", "2027-03-01T09:00:00+00:00"))
+
+    async def keep_two_read_both():
+        await caching.keep_slots("first", slots, 60)
+        await caching.keep_slots("second", slots, 60)
+        return await caching.read_slots({"first": RIVERSIDE, "second": RIVERSIDE})
+
+    found = asyncio.run(keep_two_read_both())
+
+    # Both are in the shared cache, but only the last one kept fits in the process.
+    assert found == {"first": slots, "second": slots}
+    assert asked == [["first"]]
+
+
+def test_no_slots_are_kept_in_the_process_when_turned_off(settings, monkeypatch):
+    settings.SLOT_CACHE_LOCAL_SLOTS = 0
+    counted = CountedCache(cache)
+    monkeypatch.setattr(caching, "cache", counted)
+    recorder = Recorder(lambda r: _one_slot_reply())
+
+    async def twice():
+        await _search([RIVERSIDE, HILLSIDE])()
+        counted.calls.clear()
+        return await _search([RIVERSIDE, HILLSIDE])()
 
     warm, _ = run(recorder, twice)
 
-    assert [r.from_cache for r in warm] == [True, True, True]
-    # The practices' generations, then every practice's entries: not a read per practice.
+    assert [r.from_cache for r in warm] == [True, True]
     assert counted.calls == ["get_many", "get_many"]
 
 
@@ -599,10 +709,13 @@ def test_cached_slots_come_back_equal_and_an_unknown_entry_is_a_miss():
         builders.slot("b", "2027-10-31T01:30:00+00:00", schedule="2"),
     )
 
-    packed = caching.pack_slots(slots)
-    again = caching.unpack_slots(pickle.loads(pickle.dumps(packed)), RIVERSIDE)  # noqa: S301
+    packed = caching.pack_slots(slots, 1_000_060.5)
+    again, expires_at = caching.unpack_slots(pickle.loads(pickle.dumps(packed)), RIVERSIDE)  # noqa: S301
 
     assert again == slots
     assert again[1].start.fold == 1
+    assert expires_at == 1_000_060.5
+    # An entry stored before entries said when they expire is a miss.
+    assert caching.unpack_slots((2, *packed[2:]), RIVERSIDE) is None
     assert caching.unpack_slots(slots, RIVERSIDE) is None
     assert caching.unpack_slots(None, RIVERSIDE) is None
