@@ -3,13 +3,17 @@
 The client asks a ``CredentialSource`` for a token before each request. In production that is
 the signed-in patient's NHS login access token; in development and tests it is
 ``SandboxCredentials``, which asks the sandbox's token endpoint over HTTP (through the same
-pooled client) and keeps tokens in the Django cache until shortly before they expire.
+pooled client) and keeps tokens in the Django cache until shortly before they expire, so every
+site instance shares them. Each client session also keeps the tokens it has used until then:
+twenty practices searched at once must not make twenty cache reads (each a hop to a thread)
+before their requests can go.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
@@ -37,11 +41,23 @@ class SandboxCredentials:
 
     # Stop using a token this long (at most) before it expires.
     EXPIRY_MARGIN_SECONDS = 60
+    # Tokens kept by one session (a service token and each patient's who searched lately).
+    KEPT_TOKENS = 256
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
+        # Wall-clock seconds, as the shared cache's entries say when their token expires.
+        self._clock = clock or caching.wall_clock
+        self._kept: dict[str, tuple[str, float]] = {}
 
     @classmethod
     def from_settings(cls) -> SandboxCredentials:
@@ -56,16 +72,40 @@ class SandboxCredentials:
 
     async def token_for(self, patient: Patient | None) -> str:
         key = self._key(patient)
-        token = await caching.get(key)
-        if isinstance(token, str) and token:
-            return token
-        # Many practices and windows ask at once when the cache is cold: fetch once.
+        kept = self._kept.get(key)
+        if kept is not None and kept[1] > self._clock():
+            return kept[0]
+        # Many practices and windows ask at once: read the cache (and fetch) once for all.
         return await transport.current_session().single_flight(
-            key, lambda: self._fetch(patient, key)
+            key, lambda: self._cached_or_fetched(patient, key)
         )
 
     async def forget(self, patient: Patient | None) -> None:
-        await caching.delete(self._key(patient))
+        key = self._key(patient)
+        self._kept.pop(key, None)
+        await caching.delete(key)
+
+    async def _cached_or_fetched(self, patient: Patient | None, key: str) -> str:
+        entry = await caching.get(key)
+        if (
+            isinstance(entry, tuple)
+            and len(entry) == 2
+            and isinstance(entry[0], str)
+            and entry[0]
+            and isinstance(entry[1], float)
+            and entry[1] > self._clock()
+        ):
+            self._keep(key, *entry)
+            return entry[0]
+        return await self._fetch(patient, key)
+
+    def _keep(self, key: str, token: str, expires_at: float) -> None:
+        if len(self._kept) >= self.KEPT_TOKENS:
+            now = self._clock()
+            self._kept = {k: kept for k, kept in self._kept.items() if kept[1] > now}
+            while len(self._kept) >= self.KEPT_TOKENS:
+                del self._kept[next(iter(self._kept))]
+        self._kept[key] = (token, expires_at)
 
     async def _fetch(self, patient: Patient | None, key: str) -> str:
         form = {
@@ -98,6 +138,9 @@ class SandboxCredentials:
         if isinstance(expires_in, str) and expires_in.isdigit():
             expires_in = int(expires_in)
         if isinstance(expires_in, int) and not isinstance(expires_in, bool) and expires_in > 0:
-            margin = min(self.EXPIRY_MARGIN_SECONDS, expires_in // 5)
-            await caching.put(key, token, expires_in - margin)
+            ttl = expires_in - min(self.EXPIRY_MARGIN_SECONDS, expires_in // 5)
+            if ttl > 0:
+                expires_at = self._clock() + ttl
+                self._keep(key, token, expires_at)
+                await caching.put(key, (token, expires_at), ttl)
         return token

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 from datetime import date
 from urllib.parse import parse_qsl
 
@@ -18,6 +19,7 @@ from .conftest import CORRELATION_ID, HILLSIDE, PATIENT, RIVERSIDE, Recorder, fh
 TOKEN_URL = "http://sandbox.test/sandbox/oauth2/token"
 EMPTY = builders.bundle(entry=False)
 SIX_WEEKS = gpconnect.DateRange(date(2027, 3, 1), date(2027, 4, 11))
+ONE_DAY = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 1))
 
 
 @pytest.fixture
@@ -52,9 +54,9 @@ def _provider(expires_in=3600, token_status=200):
     return Recorder(respond), issued
 
 
-def _run(recorder, make_call):
+def _run(recorder, make_call, credentials=None):
     async def main():
-        async with transport.session(transport=recorder.transport()):
+        async with transport.session(transport=recorder.transport(), credentials=credentials):
             return await make_call()
 
     return asyncio.run(main())
@@ -135,12 +137,13 @@ def test_the_token_cache_key_does_not_contain_the_nhs_number(sandbox_settings):
     assert key != caching.token_key("booking-site", None)
     recorder, _ = _provider()
     _run(recorder, _search())
-    assert cache.get(key) == "tok-9000000009-1"
+    token, _ = cache.get(key)
+    assert token == "tok-9000000009-1"
 
 
 def test_a_refused_token_is_forgotten(sandbox_settings):
     key = caching.token_key("booking-site", PATIENT.nhs_number)
-    cache.set(key, "stale-token")
+    cache.set(key, ("stale-token", time.time() + 600))
 
     def respond(request):
         if request.url.path == "/sandbox/oauth2/token":
@@ -157,6 +160,67 @@ def test_a_refused_token_is_forgotten(sandbox_settings):
     may = gpconnect.DateRange(date(2027, 5, 3), date(2027, 5, 4))
     [second] = _run(recorder, _search(date_range=may))
     assert second.status == gpconnect.ResultStatus.NONE
+
+
+class CountedGets:
+    """``caching.get``, noting the keys read."""
+
+    def __init__(self, monkeypatch):
+        self.keys = []
+        self.real = caching.get
+        monkeypatch.setattr(caching, "get", self)
+
+    async def __call__(self, key):
+        self.keys.append(key)
+        return await self.real(key)
+
+
+def test_a_token_another_instance_fetched_is_read_from_the_cache_once(
+    sandbox_settings, monkeypatch
+):
+    key = caching.token_key("booking-site", PATIENT.nhs_number)
+    cache.set(key, ("shared-token", time.time() + 600))
+    gets = CountedGets(monkeypatch)
+    recorder, issued = _provider()
+
+    async def twice():
+        await _search(practices=(RIVERSIDE, HILLSIDE))()  # 2 practices x 3 windows at once
+        await caching.invalidate_practice(RIVERSIDE.ods_code)
+        await _search()()
+
+    _run(recorder, twice)
+
+    assert issued == []
+    assert {r.headers["Authorization"] for r in recorder.requests} == {"Bearer shared-token"}
+    assert gets.keys.count(key) == 1
+
+
+def test_a_kept_token_is_not_used_after_it_expires(sandbox_settings):
+    clock = {"now": 1_000_000.0}
+    credentials = gpconnect.SandboxCredentials(
+        TOKEN_URL, "booking-site", "s3cret", clock=lambda: clock["now"]
+    )
+    recorder, issued = _provider(expires_in=600)  # kept for 600 - 60 s
+
+    async def search_at(moment):
+        clock["now"] = moment
+        await caching.invalidate_practice(RIVERSIDE.ods_code)
+        await _search(date_range=ONE_DAY)()
+
+    async def three_times():
+        await search_at(1_000_000)
+        await search_at(1_000_539)
+        await search_at(1_000_541)
+
+    _run(recorder, three_times, credentials)
+
+    assert len(issued) == 2
+    searches = [r for r in recorder.requests if r.method == "GET"]
+    assert [r.headers["Authorization"] for r in searches] == [
+        "Bearer tok-9000000009-1",
+        "Bearer tok-9000000009-1",
+        "Bearer tok-9000000009-2",
+    ]
 
 
 def test_a_token_endpoint_that_refuses_the_site_fails_the_search(sandbox_settings):
