@@ -1,14 +1,19 @@
-"""The pooled transport's network backend: a cheap idle-connection check that still notices a
-server closing a kept-alive connection (booking_site/gpconnect/pool.py)."""
+"""The pooled transport's network backend on asyncio (booking_site/gpconnect/pool.py): plain and
+TLS connections, large replies, time limits, and a cheap idle-connection check that still
+notices a server closing a kept-alive connection."""
 
 import asyncio
 import select
+import ssl
+from pathlib import Path
 
 import httpx
+import pytest
 
 from booking_site.gpconnect import pool, transport
 
 _REPLY = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok"
+_TLS = Path(__file__).parent / "tls"
 
 
 async def _serve(handle):
@@ -98,3 +103,136 @@ def test_sessions_use_the_pooled_transport(monkeypatch):
     asyncio.run(open_session())
 
     assert len(made) == 1
+
+
+def _reply_with(body: bytes) -> bytes:
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+
+
+def _client(verify: ssl.SSLContext, timeout: float = 5.0) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_keepalive_connections=5)
+    return httpx.AsyncClient(
+        transport=pool.transport(verify=verify, limits=limits), timeout=timeout
+    )
+
+
+def _tls_server_context() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(_TLS / "server.pem")
+    return context
+
+
+async def _serve_replies(body: bytes, *, tls: bool = False):
+    async def handle(reader, writer):
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                writer.write(_reply_with(body))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    context = _tls_server_context() if tls else None
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=context)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def test_a_reply_over_tls_from_a_trusted_server_is_read_whole_and_the_connection_reused():
+    body = bytes(range(256)) * 12_000  # 3 MB: more than the backend buffers before pausing
+    trusted = ssl.create_default_context(cafile=_TLS / "ca.pem")
+
+    async def scenario():
+        server, port = await _serve_replies(body, tls=True)
+        async with server, _client(trusted) as client:
+            first = await client.get(f"https://localhost:{port}/")
+            second = await client.get(f"https://127.0.0.1:{port}/")
+            third = await client.get(f"https://localhost:{port}/")
+            connections = len(client._transport._pool.connections)
+        return first.content, second.content, third.content, connections
+
+    first, second, third, connections = asyncio.run(scenario())
+
+    assert first == second == third == body
+    assert connections == 2  # one per host name, each reused
+
+
+def test_a_server_whose_certificate_is_not_trusted_is_not_connected_to():
+    async def scenario():
+        server, port = await _serve_replies(b"secret", tls=True)
+        async with server, _client(transport._tls_context()) as client:
+            await client.get(f"https://localhost:{port}/")
+
+    with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
+        asyncio.run(scenario())
+
+
+def test_a_server_that_never_replies_times_out():
+    async def scenario():
+        async def handle(reader, writer):
+            await reader.read()  # takes the request, never answers, until the client goes
+            writer.close()
+
+        server, port = await _serve(handle)
+        async with server, _client(transport._tls_context(), timeout=0.2) as client:
+            await client.get(f"http://127.0.0.1:{port}/")
+
+    with pytest.raises(httpx.ReadTimeout):
+        asyncio.run(scenario())
+
+
+def test_nothing_listening_is_a_connect_error():
+    async def scenario():
+        server, port = await _serve_replies(b"")
+        server.close()
+        await server.wait_closed()
+        async with _client(transport._tls_context()) as client:
+            await client.get(f"http://127.0.0.1:{port}/")
+
+    with pytest.raises(httpx.ConnectError):
+        asyncio.run(scenario())
+
+
+def test_a_server_closing_mid_reply_is_a_protocol_error_not_a_short_body():
+    async def scenario():
+        async def handle(reader, writer):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+            await writer.drain()
+            writer.close()
+
+        server, port = await _serve(handle)
+        async with server, _client(transport._tls_context()) as client:
+            await client.get(f"http://127.0.0.1:{port}/")
+
+    with pytest.raises(httpx.RemoteProtocolError):
+        asyncio.run(scenario())
+
+
+def test_a_reader_that_falls_behind_pauses_the_socket_and_still_gets_every_byte():
+    body = bytes(range(256)) * 12_000
+
+    async def scenario():
+        async def handle(reader, writer):
+            writer.write(body)
+            await writer.drain()
+            writer.close()
+
+        server, port = await _serve(handle)
+        async with server:
+            stream = await pool._Backend().connect_tcp("127.0.0.1", port)
+            protocol = stream._protocol
+            for _ in range(500):  # until the buffer passes its mark (at most 5 s)
+                if protocol.reading_paused:
+                    break
+                await asyncio.sleep(0.01)
+            paused = protocol.reading_paused
+            received = bytearray()
+            while chunk := await stream.read(65536, timeout=5):
+                received += chunk
+            await stream.aclose()
+        return paused, bytes(received)
+
+    paused, received = asyncio.run(scenario())
+
+    assert paused
+    assert received == body
