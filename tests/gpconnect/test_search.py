@@ -399,7 +399,20 @@ class CountedCache:
         return getattr(self.real, name)
 
 
-def test_a_repeated_search_reads_only_the_generations_from_the_shared_cache(monkeypatch):
+@pytest.mark.parametrize(
+    ("elsewhere", "reads"),
+    [
+        # One read for every practice's generation; the entries are this process's own copies.
+        (False, ["get_many"]),
+        # An instance that has not searched yet: the generations, then every practice's entries
+        # (not a read per practice).
+        (True, ["get_many", "get_many"]),
+    ],
+    ids=["same instance", "another instance"],
+)
+def test_a_repeated_search_is_read_from_the_cache_in_as_few_round_trips(
+    monkeypatch, elsewhere, reads
+):
     counted = CountedCache(cache)
     monkeypatch.setattr(caching, "cache", counted)
     recorder = Recorder(lambda r: _one_slot_reply())
@@ -407,36 +420,17 @@ def test_a_repeated_search_reads_only_the_generations_from_the_shared_cache(monk
 
     async def twice():
         first = await _search(practices)()
+        if elsewhere:
+            caching.forget_recent()
         counted.calls.clear()
         return first, await _search(practices)()
 
     (first, warm), _ = run(recorder, twice)
 
-    assert [r.from_cache for r in warm] == [True, True, True]
-    assert [r.slots for r in warm] == [r.slots for r in first]
-    # One read for every practice's generation; the entries are this process's own copies.
-    assert counted.calls == ["get_many"]
-
-
-def test_another_instance_reads_the_cache_in_two_round_trips(monkeypatch):
-    counted = CountedCache(cache)
-    monkeypatch.setattr(caching, "cache", counted)
-    recorder = Recorder(lambda r: _one_slot_reply())
-    practices = [RIVERSIDE, HILLSIDE, MEANWOOD]
-
-    async def on_two_instances():
-        first = await _search(practices)()
-        caching.forget_recent()  # now as an instance that has not searched yet
-        counted.calls.clear()
-        return first, await _search(practices)()
-
-    (first, warm), _ = run(recorder, on_two_instances)
-
     assert len(recorder.requests) == 3
     assert [r.from_cache for r in warm] == [True, True, True]
     assert [r.slots for r in warm] == [r.slots for r in first]
-    # The practices' generations, then every practice's entries: not a read per practice.
-    assert counted.calls == ["get_many", "get_many"]
+    assert counted.calls == reads
 
 
 def test_a_booking_through_another_instance_is_seen_at_once():
