@@ -139,9 +139,11 @@ async def read_slots(places: Mapping[str, PracticeEndpoint]) -> dict[str, Slots]
     are still there: this process's own copies first, the rest in one shared cache round trip."""
     found = {}
     wanted = []
-    for key in places:
+    for key, practice in places.items():
         slots = _recent.get(key)
-        if slots is None:
+        # A copy carries the practice's name as the directory gave it then: if that has
+        # changed since, rebuild the slots from the shared entry with the new one.
+        if slots is None or (slots and slots[0].practice_name != practice.name):
             wanted.append(key)
         else:
             found[key] = slots

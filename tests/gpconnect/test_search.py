@@ -2,6 +2,7 @@
 
 import asyncio
 import contextlib
+import dataclasses
 import pickle
 import time
 import uuid
@@ -713,3 +714,17 @@ def test_cached_slots_come_back_equal_and_an_unknown_entry_is_a_miss():
     assert caching.unpack_slots((2, *packed[2:]), RIVERSIDE) is None
     assert caching.unpack_slots(slots, RIVERSIDE) is None
     assert caching.unpack_slots(None, RIVERSIDE) is None
+
+
+def test_a_practice_renamed_in_the_directory_is_not_shown_by_its_old_name_from_the_cache():
+    recorder = Recorder(lambda r: _one_slot_reply())
+    renamed = dataclasses.replace(RIVERSIDE, name="Riverside Health Centre")
+
+    async def before_and_after():
+        await _search([RIVERSIDE])()
+        return await _search([renamed])()
+
+    [after], _ = run(recorder, before_and_after)
+
+    assert after.from_cache
+    assert after.slots[0].practice_name == "Riverside Health Centre"
