@@ -4,7 +4,8 @@
 (404 ORGANISATION_NOT_FOUND), the practice's latency and outage switches, the bearer token (401),
 the X-Request-ID header (400), the token's scope (403), content negotiation (415), and for POST and
 PUT the replay of an earlier outcome with the same X-Request-ID. Every response then gets
-``Cache-Control: no-store`` and the request's X-Request-ID and X-Correlation-ID echoed back.
+``Cache-Control: no-store`` and the request's X-Request-ID and X-Correlation-ID echoed back, and
+leaves no sooner than the practice's latency after the request arrived.
 """
 
 import functools
@@ -48,6 +49,25 @@ class ApiCall:
 View = Callable[..., HttpResponse]
 
 
+class _Pace:
+    """When a response may leave: a practice with a latency answers that long after the request
+    arrived, its own work included, as a real practice system's response time would be. The
+    sandbox does the work first and waits out the rest, so on a small machine the time it spends
+    building a reply is not added on top of the latency."""
+
+    def __init__(self) -> None:
+        self.arrived = time.monotonic()
+        self.answer_at = self.arrived
+
+    def latency(self, milliseconds: int) -> None:
+        self.answer_at = self.arrived + milliseconds / 1000
+
+    def wait(self) -> None:
+        remaining = self.answer_at - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+
 def fhir_api(*methods: str, service_token: bool = False) -> Callable[[View], View]:
     """Apply the common transport rules; the view gets an ``ApiCall`` instead of ``ods``.
 
@@ -58,8 +78,9 @@ def fhir_api(*methods: str, service_token: bool = False) -> Callable[[View], Vie
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, ods: str, **kwargs: str) -> HttpResponse:
+            pace = _Pace()
             try:
-                response = _handle(request, ods, view, methods, service_token, kwargs)
+                response = _handle(request, ods, view, methods, service_token, kwargs, pace)
             except FhirError as error:
                 response = error_response(error)
                 if error.status == 405:
@@ -74,6 +95,7 @@ def fhir_api(*methods: str, service_token: bool = False) -> Callable[[View], Vie
             for header in ("X-Request-ID", "X-Correlation-ID"):
                 if header in request.headers:
                     response[header] = request.headers[header]
+            pace.wait()
             return response
 
         return wrapper
@@ -88,6 +110,7 @@ def _handle(
     methods: tuple[str, ...],
     service_token: bool,
     kwargs: dict[str, str],
+    pace: _Pace,
 ) -> HttpResponse:
     if request.method not in methods:
         raise FhirError(
@@ -99,7 +122,7 @@ def _handle(
     practice = Practice.objects.filter(ods_code=ods).first()
     if practice is None:
         raise FhirError(404, "ORGANISATION_NOT_FOUND", f"No practice with ODS code {ods!r}")
-    _behave(practice)
+    _behave(practice, pace)
     claims = _authenticate(request)
     request_id = _request_id(request)
     if claims.is_service and not service_token:
@@ -115,11 +138,9 @@ def _handle(
     return view(request, call, **kwargs)
 
 
-def _behave(practice: Practice) -> None:
+def _behave(practice: Practice, pace: _Pace) -> None:
     """The practice's latency and outage switches, read fresh for every request."""
-    delay_ms = practice.latency_ms + random.randint(0, practice.latency_jitter_ms)
-    if delay_ms:
-        time.sleep(delay_ms / 1000)
+    pace.latency(practice.latency_ms + random.randint(0, practice.latency_jitter_ms))
     if practice.hangs:
         time.sleep(settings.SANDBOX_HANG_SECONDS)
         raise FhirError(

@@ -20,7 +20,9 @@ class Practice(models.Model):
 
     # --- Behaviour switches (editable in the admin) ------------------------------------------
     latency_ms = models.PositiveIntegerField(
-        default=0, help_text="Added to every response, in milliseconds."
+        default=0,
+        help_text="Every response takes at least this long, in milliseconds (the practice's "
+        "own work included).",
     )
     latency_jitter_ms = models.PositiveIntegerField(
         default=0, help_text="Up to this many milliseconds more, at random, per response."

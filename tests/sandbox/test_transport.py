@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 
+from booking_site.sandbox import search
 from booking_site.sandbox.tokens import issue_token
 from tests.sandbox import factories
 from tests.sandbox.checks import assert_outcome
@@ -214,6 +215,56 @@ def test_latency_delays_every_endpoint(api, practice, endpoint):
     assert elapsed >= 0.06
     assert elapsed < 2
     assert response.status_code < 500
+
+
+class SteppedClock:
+    """``time.monotonic`` and ``time.sleep`` for the sandbox, on a clock only the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 6))
+        self.now += seconds
+
+
+@pytest.mark.parametrize(("work_seconds", "slept"), [(0.15, [0.05]), (0.0, [0.2]), (0.3, [])])
+def test_latency_is_the_time_to_answer_with_the_practices_own_work_in_it(
+    api, practice, monkeypatch, work_seconds, slept
+):
+    practice.latency_ms = 200
+    practice.save()
+    stepped = SteppedClock()
+    monkeypatch.setattr("booking_site.sandbox.api.time", stepped)
+    build_reply = search.slot_search_body
+
+    def slow_to_build(*args, **kwargs):
+        stepped.now += work_seconds
+        return build_reply(*args, **kwargs)
+
+    monkeypatch.setattr(search, "slot_search_body", slow_to_build)
+
+    response = call(api, "slot search")
+
+    assert response.status_code == 200
+    assert stepped.slept == slept
+
+
+def test_an_unavailable_practice_still_answers_after_its_latency(api, practice, monkeypatch):
+    practice.latency_ms = 120
+    practice.unavailable = True
+    practice.save()
+    stepped = SteppedClock()
+    monkeypatch.setattr("booking_site.sandbox.api.time", stepped)
+
+    response = call(api, "read")
+
+    assert response.status_code == 503
+    assert stepped.slept == [0.12]
 
 
 def test_switches_are_read_fresh_for_every_request(api, practice):
