@@ -8,12 +8,14 @@ result; the whole search also stops at the overall deadline.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import inspect
 import itertools
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -183,17 +185,20 @@ async def _search_practice(
             practice, ResultStatus.FAILED, (), failure.with_traceback(None), elapsed_ms
         )
     now = timezone.now()
-    # Each window's slots come earliest first (``_search_window``), so one window needs no
-    # sorting here. A slot that two windows both returned is kept once, as first seen.
+    accepts = filters.accepts if filters.narrows else None
+    # Each window's slots come earliest first (``_search_window``), so the past ones are found
+    # by bisection and one window needs no sorting here. A slot that two windows both returned
+    # (or one reply repeated) is kept once, as first seen.
     seen: set[str] = set()
     kept = []
     for slots, _ in answers:
-        for slot in slots:
+        # Aware datetimes in different zones compare in real time, so no UTC copies are made.
+        for slot in itertools.islice(slots, bisect.bisect_right(slots, now, key=_start), None):
             slot_id = slot.slot_ids[0]
             if slot_id in seen:
                 continue
             seen.add(slot_id)
-            if instant(slot.start) > now and filters.accepts(slot):
+            if accepts is None or accepts(slot):
                 kept.append(slot)
     if len(answers) > 1:
         kept.sort(key=_earliest)
@@ -238,6 +243,10 @@ async def _search_window(
     if key is not None:
         await caching.keep_slots(key, slots, cfg.slot_cache_ttl)
     return slots, False
+
+
+def _start(slot: FreeSlot) -> datetime:
+    return slot.start
 
 
 def _earliest(slot: FreeSlot) -> tuple:

@@ -270,6 +270,17 @@ class SlotFilters:
     earliest_time: time | None = None
     latest_time: time | None = None
 
+    @property
+    def narrows(self) -> bool:
+        """Whether any filter is set (an empty ``SlotFilters`` accepts every slot)."""
+        return bool(
+            self.delivery_channels
+            or self.slot_types
+            or self.role_codes
+            or self.earliest_time is not None
+            or self.latest_time is not None
+        )
+
     def accepts(self, slot: FreeSlot) -> bool:
         if self.delivery_channels and slot.delivery_channel not in self.delivery_channels:
             return False

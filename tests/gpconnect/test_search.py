@@ -205,6 +205,43 @@ def test_slots_that_have_already_started_are_left_out():
     assert [s.slot_id for s in result.slots] == ["2"]
 
 
+@pytest.mark.parametrize(
+    ("now", "first_kept"),
+    [
+        ("2027-03-02T07:59:59+00:00", 0),  # all to come
+        ("2027-03-02T08:00:00+00:00", 1),  # the first starts now: started
+        ("2027-03-02T09:05:00+00:00", 7),  # mid-session
+        ("2027-03-02T09:50:00+00:00", 12),  # the last starts now: none left
+    ],
+)
+def test_only_slots_starting_after_now_are_kept_from_every_window(monkeypatch, now, first_kept):
+    # The 20 days are two windows, and both answer with the same diary (a repeat of every
+    # slot), in a shuffled order, with one slot repeated within the reply as well.
+    starts = [datetime(2027, 3, 2, 8, 0) + timedelta(minutes=10 * i) for i in range(12)]
+    slots = [
+        builders.slot(str(100 + i), f"{start.isoformat()}+00:00") for i, start in enumerate(starts)
+    ]
+    reply = builders.slot_bundle([*slots[6:], *slots[:6], slots[3]])
+    monkeypatch.setattr(
+        "booking_site.gpconnect.slots.timezone.now", lambda: datetime.fromisoformat(now)
+    )
+    twenty_days = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 20))
+
+    [result], recorder = run(lambda r: fhir_response(200, reply), _search([RIVERSIDE], twenty_days))
+
+    assert len(recorder.requests) == 2
+    assert [s.slot_id for s in result.slots] == [str(100 + i) for i in range(first_kept, 12)]
+
+
+def test_filters_narrow_only_when_set():
+    assert not gpconnect.SlotFilters().narrows
+    assert gpconnect.SlotFilters(delivery_channels=frozenset({"Video"})).narrows
+    assert gpconnect.SlotFilters(slot_types=frozenset({"Flu clinic"})).narrows
+    assert gpconnect.SlotFilters(role_codes=frozenset({"R0260"})).narrows
+    assert gpconnect.SlotFilters(earliest_time=datetime(2027, 1, 1, 9).time()).narrows
+    assert gpconnect.SlotFilters(latest_time=datetime(2027, 1, 1, 17).time()).narrows
+
+
 def test_a_practice_with_no_free_slots_says_none():
     [result], _ = run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE]))
 
