@@ -8,6 +8,9 @@ How much is validated where (docs/adr/0002-parsing-slots-fast.md has the measure
 * Slots and Schedules, which grow with the size of the diary, get a strict hand-written check
   of exactly the fields the site uses, and the first of each shape in a reply is also validated
   in full with ``fhir.resources`` as a canary that logs any drift from STU3.
+* A slot search reply with no deviation at all is decoded straight into the Slot fields the
+  site checks (msgspec); any other takes the careful way, through plain JSON, with the same
+  checks (docs/adr/0007-decoding-slot-replies-into-typed-fields.md).
 
 Known provider deviations are tolerated (CONFORMANCE D7) and one bad resource only loses what
 depends on it: a bad Slot is skipped, a bad Schedule skips its slots, a bad Location or
@@ -17,13 +20,16 @@ problem, never with values from the resource.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
+import msgspec
 import orjson
 from django.utils import timezone
 from fhir.resources.STU3.appointment import Appointment as FhirAppointment
@@ -434,43 +440,182 @@ class _Graph:
 # --- Slots -------------------------------------------------------------------------------------
 
 
+class _Reference(msgspec.Struct, gc=False):
+    reference: str | None = None
+
+
+class _Concept(msgspec.Struct, gc=False):
+    text: str | None = None
+
+
+class _Extension(msgspec.Struct, gc=False):
+    url: str
+    valueCode: Any = None
+
+
+class _SlotFields(msgspec.Struct, tag_field="resourceType", tag="Slot", gc=False):
+    """A Slot's fields the site reads, typed as the checks in ``_free_slots`` need them.
+
+    Not garbage-collected (a Slot cannot hold a reference cycle) and built without a dict per
+    resource or per key: the reason the typed decode is quicker than ``orjson.loads``.
+    """
+
+    id: str | None = None
+    status: str | None = None
+    start: str | None = None
+    end: str | None = None
+    schedule: _Reference | None = None
+    serviceType: list[_Concept] | None = None
+    extension: list[_Extension] | None = None
+
+
+class _StrictSlotFields(_SlotFields, tag="Slot", forbid_unknown_fields=True):
+    """As ``_SlotFields``, but only STU3 Slot's own fields: any other sends the reply the
+    careful way, where the canary reports it. The fields the site does not read stay unparsed."""
+
+    meta: msgspec.Raw = msgspec.Raw()
+    implicitRules: msgspec.Raw = msgspec.Raw()
+    language: msgspec.Raw = msgspec.Raw()
+    text: msgspec.Raw = msgspec.Raw()
+    contained: msgspec.Raw = msgspec.Raw()
+    modifierExtension: msgspec.Raw = msgspec.Raw()
+    identifier: msgspec.Raw = msgspec.Raw()
+    serviceCategory: msgspec.Raw = msgspec.Raw()
+    specialty: msgspec.Raw = msgspec.Raw()
+    appointmentType: msgspec.Raw = msgspec.Raw()
+    overbooked: msgspec.Raw = msgspec.Raw()
+    comment: msgspec.Raw = msgspec.Raw()
+
+
+# The other resources a slot search reply holds; read in full from the reply's own JSON.
+class _Schedule(msgspec.Struct, tag_field="resourceType", tag="Schedule", gc=False):
+    pass
+
+
+class _Location(msgspec.Struct, tag_field="resourceType", tag="Location", gc=False):
+    pass
+
+
+class _Practitioner(msgspec.Struct, tag_field="resourceType", tag="Practitioner", gc=False):
+    pass
+
+
+class _Organization(msgspec.Struct, tag_field="resourceType", tag="Organization", gc=False):
+    pass
+
+
+class _Entry(msgspec.Struct, gc=False):
+    resource: _StrictSlotFields | _Schedule | _Location | _Practitioner | _Organization | None = (
+        None
+    )
+
+
+class _Searchset(msgspec.Struct, gc=False):
+    resourceType: Literal["Bundle"]
+    type: Literal["searchset"]
+    entry: list[_Entry] | None = None
+
+
+class _RawEntry(msgspec.Struct, gc=False):
+    resource: msgspec.Raw = msgspec.Raw()
+
+
+class _RawSearchset(msgspec.Struct, gc=False):
+    entry: list[_RawEntry] | None = None
+
+
+_TYPED_REPLY = msgspec.json.Decoder(_Searchset)
+_RAW_REPLY = msgspec.json.Decoder(_RawSearchset)
+
+
+def parse_slot_reply(content: bytes, practice: PracticeEndpoint) -> tuple[FreeSlot, ...]:
+    """The free slots in a slot search reply's body, as ``parse_free_slots`` of it would give
+    them (docs/adr/0007-decoding-slot-replies-into-typed-fields.md).
+
+    A reply that is a searchset of Slots, Schedules, Locations, Practitioners and an
+    Organization, whose Slots have only STU3's fields with the types the site needs, is decoded
+    straight into those fields; the Slot fields the site does not read are never built. Anything
+    else (a deviation, a bad resource, something that is not JSON) goes the careful way:
+    ``load_json`` and ``parse_free_slots``, which have the last word on it.
+    """
+    with _collector_paused():
+        try:
+            typed = _TYPED_REPLY.decode(content).entry or ()
+            raw = _RAW_REPLY.decode(content).entry or ()
+        except (msgspec.MsgspecError, UnicodeDecodeError):
+            return parse_free_slots(load_json(content), practice)
+        slots: list[_SlotFields] = []
+        others: list[dict] = []
+        first_slot = None
+        for entry, raw_entry in zip(typed, raw, strict=True):
+            resource = entry.resource
+            if type(resource) is _StrictSlotFields:
+                if first_slot is None:
+                    first_slot = raw_entry.resource
+                slots.append(resource)
+            elif resource is not None:
+                others.append(orjson.loads(memoryview(raw_entry.resource)))
+        if first_slot is not None:
+            _canary(FhirSlot, orjson.loads(memoryview(first_slot)), practice.ods_code)
+        return _free_slots(slots, _Graph(others, practice.ods_code), practice)
+
+
 def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ...]:
-    """The free slots in a slot search reply, earliest first (then by end, surgery and slot id,
-    so the order never depends on the provider's). Raises InvalidReply only when the reply as a
-    whole is unusable; a bad slot is skipped and logged.
+    """The free slots in a decoded slot search reply, earliest first (then by end, surgery and
+    slot id, so the order never depends on the provider's). Raises InvalidReply only when the
+    reply as a whole is unusable; a bad slot is skipped and logged, and the first Slot of each
+    shape (number of fields) is also validated in full as a canary."""
+    ods = practice.ods_code
+    slots: list[_SlotFields] = []
+    others: list[dict] = []
+    shapes: set[int] = set()
+    for resource in searchset_resources(doc):
+        if resource.get("resourceType") != "Slot":
+            others.append(resource)
+            continue
+        if len(resource) not in shapes:
+            shapes.add(len(resource))
+            _canary(FhirSlot, resource, ods)
+        try:
+            slots.append(msgspec.convert(resource, _SlotFields))
+        except msgspec.ValidationError as error:
+            _skip(ods, "Slot", resource.get("id"), f"invalid {_field_of(error)}")
+    return _free_slots(slots, _Graph(others, ods), practice)
+
+
+def _field_of(error: msgspec.ValidationError) -> str:
+    """The top-level field a validation error is about (``... - at `$.serviceType[0].text```
+    is ``serviceType``), never a value."""
+    _, _, path = str(error).rpartition("`$.")
+    name = re.match(r"[A-Za-z]{1,40}", path)
+    return name.group(0) if name else "shape"
+
+
+def _free_slots(
+    slots: list[_SlotFields], graph: _Graph, practice: PracticeEndpoint
+) -> tuple[FreeSlot, ...]:
+    """The checks of the fields the site uses, for the Slots of a reply, and their order.
 
     The order is kept with the UTC times already parsed for the checks, rather than by sorting
     the slots afterwards with a key that converts both times of every slot again."""
-    resources = searchset_resources(doc)
-    slots: list[dict] = []
-    others: list[dict] = []
-    for resource in resources:
-        (slots if resource.get("resourceType") == "Slot" else others).append(resource)
-    graph = _Graph(others, practice.ods_code)
     ods, practice_name = practice.ods_code, practice.name
     id_match = _ID.fullmatch
     # Diaries are contiguous and clinicians work the same hours, so most times recur. Each is
     # kept as (UK time, UTC): only UTC compares right across a clock change.
     times: dict[str, tuple[datetime, datetime]] = {}
     schedules: dict[str, ScheduleInfo | None] = {}
-    # A slot with a number of fields not seen before in this reply gets the full canary check.
-    shapes: set[int] = set()
     keyed: list[tuple[datetime, datetime, str, str, int, FreeSlot]] = []
     append = keyed.append
     new_slot = FreeSlot._trusted
     for resource in slots:
-        shape = len(resource)
-        if shape not in shapes:
-            shapes.add(shape)
-            _canary(FhirSlot, resource, ods)
         try:
-            slot_id = resource.get("id")
-            if type(slot_id) is not str or not id_match(slot_id):
+            slot_id = resource.id
+            if slot_id is None or not id_match(slot_id):
                 raise _Invalid("id")
-            if resource.get("status") != "free":
+            if resource.status != "free":
                 raise _Invalid("status is not free")
-            start_raw, end_raw = resource.get("start"), resource.get("end")
-            if type(start_raw) is not str or type(end_raw) is not str:
+            start_raw, end_raw = resource.start, resource.end
+            if start_raw is None or end_raw is None:
                 raise _Invalid("start/end")
             start = times.get(start_raw)
             if start is None:
@@ -480,41 +625,23 @@ def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ..
                 end = times[end_raw] = _instant(end_raw)
             if end[1] <= start[1]:
                 raise _Invalid("end is not after start")
-            schedule = resource.get("schedule")
-            reference = schedule.get("reference") if type(schedule) is dict else None
-            if type(reference) is not str:
+            reference = resource.schedule.reference if resource.schedule is not None else None
+            if reference is None:
                 raise _Invalid("schedule")
             info = schedules.get(reference, _UNSEEN)
             if info is _UNSEEN:
                 info = schedules[reference] = graph.schedule(reference)
             if info is None:
                 raise _Invalid("schedule not usable")
-            slot_type = None
-            service_types = resource.get("serviceType")
-            if service_types is not None:
-                if type(service_types) is not list:
-                    raise _Invalid("serviceType")
-                if service_types:
-                    first = service_types[0]
-                    if type(first) is not dict:
-                        raise _Invalid("serviceType")
-                    slot_type = first.get("text")
-                    if slot_type is not None and type(slot_type) is not str:
-                        raise _Invalid("serviceType.text")
+            slot_type = resource.serviceType[0].text if resource.serviceType else None
             channel = None
-            extensions = resource.get("extension")
-            if extensions is not None:
-                if type(extensions) is not list:
-                    raise _Invalid("extension")
-                for ext in extensions:
-                    if type(ext) is not dict or type(ext.get("url")) is not str:
-                        raise _Invalid("extension")
-                    if ext["url"] == DELIVERY_CHANNEL_URL:
-                        channel = ext.get("valueCode")
-                        if type(channel) is not str:
-                            raise _Invalid("delivery channel")
+            for ext in resource.extension or ():
+                if ext.url == DELIVERY_CHANNEL_URL:
+                    channel = ext.valueCode
+                    if type(channel) is not str:
+                        raise _Invalid("delivery channel")
         except _Invalid as problem:
-            _skip(ods, "Slot", resource.get("id"), f"invalid {problem}")
+            _skip(ods, "Slot", resource.id, f"invalid {problem}")
             continue
         slot = new_slot(
             ods,
@@ -533,6 +660,24 @@ def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ..
     # position breaks a tie (a repeated slot id), so slots themselves are never compared.
     keyed.sort()
     return tuple([entry[5] for entry in keyed])
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a reply is decoded and parsed.
+
+    Decoding allocates thousands of containers that cannot form a cycle (a JSON tree, then
+    frozen slots) and are freed by reference counting; a collection triggered by them only
+    walks them, and the young objects of every other task, for nothing. The collector is
+    turned back on (if it was on) as soon as the reply is parsed: a few milliseconds.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _UNSEEN: Any = object()

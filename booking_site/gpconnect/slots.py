@@ -239,7 +239,7 @@ async def _search_window(
         deadline=deadline,
         patient=patient,
     )
-    slots = fhir.parse_free_slots(fhir.load_json(reply.content), practice)
+    slots = fhir.parse_slot_reply(reply.content, practice)
     if key is not None:
         await caching.keep_slots(key, slots, cfg.slot_cache_ttl)
     return slots, False
@@ -250,7 +250,7 @@ def _start(slot: FreeSlot) -> datetime:
 
 
 def _earliest(slot: FreeSlot) -> tuple:
-    """Earliest first: the order ``fhir.parse_free_slots`` gives each reply (start, end, surgery
+    """Earliest first: the order ``fhir.parse_slot_reply`` gives each reply (start, end, surgery
     name, slot id, in real time), for slots from several windows or replies."""
     return (
         instant(slot.start),

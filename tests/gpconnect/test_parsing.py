@@ -1,13 +1,15 @@
 """Untrusted provider JSON → typed objects: deviations tolerated, bad resources isolated,
 unusable replies refused, every time in Europe/London."""
 
+import gc
 import logging
 from datetime import date, timedelta
 
 import pytest
 
 from booking_site import gpconnect
-from booking_site.gpconnect.fhir import parse_appointment, parse_free_slots
+from booking_site.gpconnect import fhir
+from booking_site.gpconnect.fhir import parse_appointment, parse_free_slots, parse_slot_reply
 from booking_site.gpconnect.types import LONDON, instant
 
 from . import builders
@@ -17,7 +19,18 @@ NINE = "2027-03-01T09:00:00+00:00"
 
 
 def _parse(doc):
-    return parse_free_slots(doc, RIVERSIDE)
+    """The slots of a reply, which its body and its decoded JSON must agree on (the body may
+    take the typed way in or the careful one: either must give the same slots)."""
+    decoded = parse_free_slots(doc, RIVERSIDE)
+    assert parse_slot_reply(builders.dumps(doc), RIVERSIDE) == decoded
+    return decoded
+
+
+def _only_the_typed_way(monkeypatch):
+    def careful(*args):
+        raise AssertionError("the reply went the careful way")
+
+    monkeypatch.setattr(fhir, "parse_free_slots", careful)
 
 
 def _search_replying(body: bytes):
@@ -243,6 +256,93 @@ def test_a_slot_with_an_unexpected_field_is_offered_and_the_drift_logged(caplog)
     assert "invalid ?,colour" in caplog.text
     assert "purple" not in caplog.text
     assert "Jones" not in caplog.text
+
+
+# --- The typed way in and the careful one ------------------------------------------------------
+
+
+def test_a_conforming_reply_is_decoded_the_typed_way(monkeypatch):
+    _only_the_typed_way(monkeypatch)
+    nine_thirty = "2027-03-01T09:30:00+00:00"
+    body = builders.dumps(
+        builders.slot_bundle(
+            [
+                builders.slot("1001", nine_thirty, schedule="2", channel="Video"),
+                builders.slot("1000", NINE, service_type=None, channel=None),
+                {**builders.slot("1002", NINE), "status": "busy"},  # well-typed, but not free
+            ],
+            schedules=2,
+        )
+    )
+
+    first, second = parse_slot_reply(body, RIVERSIDE)
+
+    assert (first.slot_id, first.slot_type, first.delivery_channel) == ("1000", None, None)
+    assert (second.slot_id, second.delivery_channel, second.schedule_id) == ("1001", "Video", "2")
+    assert second.practitioner.name == "Dr Amara Okafor"
+    assert second.location.name == "Riverside Medical Centre"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.update(colour="purple"),  # not an STU3 Slot field
+        lambda s: s.update(extension="In-person"),  # a used field of the wrong type
+        lambda s: s.update(resourceType="Basic"),  # a resource a slot search never returns
+    ],
+)
+def test_a_reply_the_typed_way_cannot_take_goes_the_careful_way(monkeypatch, change):
+    careful = []
+    monkeypatch.setattr(
+        fhir,
+        "parse_free_slots",
+        lambda doc, practice: careful.append(doc) or parse_free_slots(doc, practice),
+    )
+    odd = builders.slot("1001", NINE)
+    change(odd)
+    doc = builders.slot_bundle([builders.slot("1000", NINE), odd])
+
+    slots = parse_slot_reply(builders.dumps(doc), RIVERSIDE)
+
+    assert careful == [doc]
+    assert "1000" in [s.slot_id for s in slots]
+
+
+def test_the_first_slot_of_a_reply_the_typed_way_is_still_checked_in_full(monkeypatch, caplog):
+    caplog.set_level(logging.WARNING, logger="booking_site.gpconnect")
+    _only_the_typed_way(monkeypatch)
+    drifted = {**builders.slot("1000", NINE), "meta": {"profile": "not a list"}}
+
+    [slot] = parse_slot_reply(builders.dumps(builders.slot_bundle([drifted])), RIVERSIDE)
+
+    assert slot.slot_id == "1000"
+    assert "does not conform to STU3 ods=A20047 type=Slot id=1000 problem=invalid meta" in (
+        caplog.text
+    )
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_no_garbage_collection_while_a_reply_is_parsed_and_as_before_after(monkeypatch, enabled):
+    during = []
+    checks = fhir._free_slots
+    monkeypatch.setattr(
+        fhir, "_free_slots", lambda *args: during.append(gc.isenabled()) or checks(*args)
+    )
+    body = builders.dumps(builders.slot_bundle([builders.slot("1000", NINE)]))
+    was_enabled = gc.isenabled()
+    if not enabled:
+        gc.disable()
+    try:
+        parse_slot_reply(body, RIVERSIDE)
+        with pytest.raises(gpconnect.InvalidReply):
+            parse_slot_reply(b"{not json", RIVERSIDE)
+        after = gc.isenabled()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+    assert during == [False]
+    assert after is enabled
 
 
 # --- Replies that cannot be used at all → "could not be checked" -------------------------------
