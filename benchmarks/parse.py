@@ -13,8 +13,8 @@ reply conforms, so it takes the typed way in (docs/adr/0007-decoding-slot-replie
 fields.md); the careful way, ``fhir.parse_free_slots(fhir.load_json(content), practice)``, which
 a reply with any deviation takes, is measured too. Two states (docs/adr/0002-parsing-slots-fast.md):
 
-* cold: the process has not seen the practice's supporting resources (the validated-resource
-  memo is emptied before every parse), as on a practice's first search after a restart;
+* cold: the process has not seen the practice's resources (the memos of validated resources
+  are emptied before every parse), as on a practice's first search after a restart;
 * warm: it has, as on every later search.
 
 Each round interleaves json.loads and each parse, cold and warm, of the same bytes, REPS times,
@@ -123,7 +123,9 @@ def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[s
 
     def cold(parse):
         def parse_cold() -> float:
-            fhir._VALIDATED.clear()  # forget the supporting resources seen before (not timed)
+            # Forget the resources validated before (not timed).
+            fhir._VALIDATED.clear()
+            fhir._CONFORMING.clear()
             return _timed(parse)
 
         return parse_cold

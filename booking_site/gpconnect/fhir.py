@@ -219,7 +219,7 @@ def _skip(ods: str, kind: str, resource_id: Any, problem: str) -> None:
 # Locations and Organization in every window and every search; identical JSON always validates
 # the same way, so it is validated once per process (bounded; dict operations are atomic, so
 # threads and event loops can share it).
-_VALIDATED: dict[str, tuple[Any, str | None]] = {}
+_VALIDATED: dict[tuple[str, bytes], tuple[Any, str | None]] = {}
 _VALIDATED_LIMIT = 4096
 
 
@@ -228,7 +228,7 @@ def _validated(kind: str, resource: dict) -> tuple[Any, str | None]:
     model_class = _MODELS.get(kind)
     if model_class is None:
         return None, "unexpected resource type"
-    key = kind + json.dumps(resource, separators=(",", ":"))
+    key = (kind, orjson.dumps(resource))
     known = _VALIDATED.get(key)
     if known is not None:
         return known
@@ -556,7 +556,7 @@ def parse_slot_reply(content: bytes, practice: PracticeEndpoint) -> tuple[FreeSl
             elif resource is not None:
                 others.append(orjson.loads(memoryview(raw_entry.resource)))
         if first_slot is not None:
-            _canary(FhirSlot, orjson.loads(memoryview(first_slot)), practice.ods_code)
+            _canary(FhirSlot, bytes(first_slot), practice.ods_code)
         return _free_slots(slots, _Graph(others, practice.ods_code), practice)
 
 
@@ -705,23 +705,37 @@ def _instant(value: str) -> tuple[datetime, datetime]:
         raise _Invalid("start/end value") from None
 
 
-def _canary(model_class: Any, resource: dict, ods: str) -> None:
-    """Validate one resource of a new shape in full, to notice providers drifting from STU3.
+# Resources whose exact JSON has passed the canary: a practice sends the same Schedules (and
+# mostly the same first Slot) in every search, and the same JSON always validates the same way.
+_CONFORMING: dict[tuple[Any, bytes], None] = {}
+
+
+def _canary(model_class: Any, resource: dict | bytes, ods: str) -> None:
+    """Validate one resource (its decoded JSON, or the JSON itself) in full, to notice providers
+    drifting from STU3.
 
     Only logged: the fields the site uses are checked strictly by hand, and a deviation in a
     field the site never reads is no reason to hide a bookable time.
     """
+    text = resource if isinstance(resource, bytes) else orjson.dumps(resource)
+    if (model_class, text) in _CONFORMING:
+        return
+    decoded = orjson.loads(text) if isinstance(resource, bytes) else resource
     try:
-        model_class.model_validate(resource)
+        model_class.model_validate(decoded)
     except (ValidationError, ValueError, TypeError) as error:
-        rid = resource.get("id")
+        kind, rid = decoded.get("resourceType"), decoded.get("id")
         logger.warning(
             "resource does not conform to STU3 ods=%s type=%s id=%s problem=%s",
             ods,
-            resource.get("resourceType") if resource.get("resourceType") in _KINDS else "?",
+            kind if kind in _KINDS else "?",
             rid if is_fhir_id(rid) else "?",
             _problem(error),
         )
+        return
+    if len(_CONFORMING) >= _VALIDATED_LIMIT:
+        _CONFORMING.clear()
+    _CONFORMING[model_class, text] = None
 
 
 # --- Appointments ------------------------------------------------------------------------------

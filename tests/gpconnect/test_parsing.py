@@ -321,6 +321,28 @@ def test_the_first_slot_of_a_reply_the_typed_way_is_still_checked_in_full(monkey
     )
 
 
+def test_the_canary_checks_the_same_json_once_and_reports_drift_every_time(monkeypatch, caplog):
+    caplog.set_level(logging.WARNING, logger="booking_site.gpconnect")
+    monkeypatch.setattr(fhir, "_CONFORMING", {})
+    validated = []
+    validate = fhir.FhirSlot.model_validate
+    monkeypatch.setattr(
+        fhir.FhirSlot,
+        "model_validate",
+        lambda resource: validated.append(resource["id"]) or validate(resource),
+    )
+    same = builders.dumps(builders.slot_bundle([builders.slot("1000", NINE)]))
+    changed = builders.dumps(builders.slot_bundle([builders.slot("1000", NINE, 15)]))
+    drifted = {**builders.slot("1001", NINE), "meta": {"profile": "not a list"}}
+    drifting = builders.dumps(builders.slot_bundle([drifted]))
+
+    for body in (same, same, changed, drifting, drifting):
+        parse_slot_reply(body, RIVERSIDE)
+
+    assert validated == ["1000", "1000", "1001", "1001"]
+    assert caplog.text.count("does not conform to STU3 ods=A20047 type=Slot id=1001") == 2
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_no_garbage_collection_while_a_reply_is_parsed_and_as_before_after(monkeypatch, enabled):
     during = []
