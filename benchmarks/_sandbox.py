@@ -77,6 +77,10 @@ def configure(*, max_per_host: int = 20) -> dict[str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    # Then as the site's server processes start (asgi.py): every view loaded, start-up frozen.
+    from booking_site.core.startup import ready_to_serve
+
+    ready_to_serve()
     _configured.update(env, BENCH_WORKDIR=str(workdir), BENCH_PORT=str(port))
     return _configured
 

@@ -1,0 +1,3 @@
+"""A URLconf only ``test_startup`` loads, to see that start-up imports it."""
+
+urlpatterns: list = []
