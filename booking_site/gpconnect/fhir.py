@@ -27,7 +27,7 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 import msgspec
 import orjson
@@ -469,45 +469,45 @@ class _SlotFields(msgspec.Struct, tag_field="resourceType", tag="Slot", gc=False
     extension: list[_Extension] | None = None
 
 
-class _StrictSlotFields(_SlotFields, tag="Slot", forbid_unknown_fields=True):
-    """As ``_SlotFields``, but only STU3 Slot's own fields: any other sends the reply the
-    careful way, where the canary reports it. The fields the site does not read stay unparsed."""
+# STU3 Slot's other fields: allowed on the typed way, never parsed (the canary reads them).
+_UNREAD_SLOT_FIELDS = (
+    "meta",
+    "implicitRules",
+    "language",
+    "text",
+    "contained",
+    "modifierExtension",
+    "identifier",
+    "serviceCategory",
+    "specialty",
+    "appointmentType",
+    "overbooked",
+    "comment",
+)
 
-    meta: msgspec.Raw = msgspec.Raw()
-    implicitRules: msgspec.Raw = msgspec.Raw()
-    language: msgspec.Raw = msgspec.Raw()
-    text: msgspec.Raw = msgspec.Raw()
-    contained: msgspec.Raw = msgspec.Raw()
-    modifierExtension: msgspec.Raw = msgspec.Raw()
-    identifier: msgspec.Raw = msgspec.Raw()
-    serviceCategory: msgspec.Raw = msgspec.Raw()
-    specialty: msgspec.Raw = msgspec.Raw()
-    appointmentType: msgspec.Raw = msgspec.Raw()
-    overbooked: msgspec.Raw = msgspec.Raw()
-    comment: msgspec.Raw = msgspec.Raw()
+# As ``_SlotFields``, but with only STU3 Slot's own fields: any other sends the reply the
+# careful way, where the canary reports it.
+_StrictSlotFields = msgspec.defstruct(
+    "_StrictSlotFields",
+    [(name, msgspec.Raw, msgspec.Raw()) for name in _UNREAD_SLOT_FIELDS],
+    bases=(_SlotFields,),
+    module=__name__,
+    tag="Slot",
+    forbid_unknown_fields=True,
+    gc=False,
+)
 
-
-# The other resources a slot search reply holds; read in full from the reply's own JSON.
-class _Schedule(msgspec.Struct, tag_field="resourceType", tag="Schedule", gc=False):
-    pass
-
-
-class _Location(msgspec.Struct, tag_field="resourceType", tag="Location", gc=False):
-    pass
-
-
-class _Practitioner(msgspec.Struct, tag_field="resourceType", tag="Practitioner", gc=False):
-    pass
-
-
-class _Organization(msgspec.Struct, tag_field="resourceType", tag="Organization", gc=False):
-    pass
+# The other resources a slot search reply holds: only their type is decoded here, and each is
+# then read in full from its own JSON.
+_SUPPORTING = tuple(
+    msgspec.defstruct(f"_{kind}", [], module=__name__, tag_field="resourceType", tag=kind, gc=False)
+    for kind in ("Schedule", "Location", "Practitioner", "Organization")
+)
+_Resource = Union[(_StrictSlotFields, *_SUPPORTING, None)]
 
 
 class _Entry(msgspec.Struct, gc=False):
-    resource: _StrictSlotFields | _Schedule | _Location | _Practitioner | _Organization | None = (
-        None
-    )
+    resource: _Resource = None
 
 
 class _Searchset(msgspec.Struct, gc=False):
