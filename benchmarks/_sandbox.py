@@ -6,10 +6,13 @@ a temporary SQLite file and the sandbox at a free port on 127.0.0.1, sets Django
 
 The server is uvicorn running the site's ASGI application (wrapped by ``_timed_asgi`` to record
 each request's time inside the server) with ``SERVER_WORKERS`` worker processes. The sandbox's
-views are sync and sleep for a practice's ``latency_ms``: under ASGI Django runs each request's
-sync view in a thread of its own, so twenty sleeps overlap, and the worker processes spread the
-CPU work of building the replies (ORM rows and JSON for ~300 slots each) over both cores.
-``manage.py runserver`` is threaded as well, so its sleeps overlap too, but it is one process:
+views are sync and answer a practice's ``latency_ms`` after the request reached the server
+process, building the reply (ORM rows and JSON for ~300 slots) within that time: under ASGI
+Django runs each request's sync view in a thread of its own, so twenty waits overlap. The workers
+share one listening socket and the kernel gives each new connection to whichever is accepting,
+so the client's kept-alive connections spread over them unevenly (18 of 20 on one worker is
+common); one worker's GIL then builds most of the replies, within the latency all the same.
+``manage.py runserver`` is threaded as well, so its waits overlap too, but it is one process:
 twenty replies built at the same moment queue on its one GIL (``--server runserver`` shows it).
 """
 

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from booking_site.core import arrival
 from booking_site.sandbox.fhir import FhirError, error_response, fhir_response
 from booking_site.sandbox.models import IdempotentRequest, Patient, Practice
 from booking_site.sandbox.tokens import InvalidToken, TokenClaims, verify_token
@@ -53,10 +54,14 @@ class _Pace:
     """When a response may leave: a practice with a latency answers that long after the request
     arrived, its own work included, as a real practice system's response time would be. The
     sandbox does the work first and waits out the rest, so on a small machine the time it spends
-    building a reply is not added on top of the latency."""
+    building a reply is not added on top of the latency.
 
-    def __init__(self) -> None:
-        self.arrived = time.monotonic()
+    "Arrived" is when the request reached the server process (``core.arrival``), so the time it
+    then waited for its turn (middleware, a worker thread, the GIL) is part of the latency too;
+    without a stamp (Django's test client), when the view started."""
+
+    def __init__(self, arrived: float | None = None) -> None:
+        self.arrived = time.monotonic() if arrived is None else arrived
         self.answer_at = self.arrived
 
     def latency(self, milliseconds: int) -> None:
@@ -78,7 +83,7 @@ def fhir_api(*methods: str, service_token: bool = False) -> Callable[[View], Vie
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request: HttpRequest, ods: str, **kwargs: str) -> HttpResponse:
-            pace = _Pace()
+            pace = _Pace(arrival.arrived(request))
             try:
                 response = _handle(request, ods, view, methods, service_token, kwargs, pace)
             except FhirError as error:

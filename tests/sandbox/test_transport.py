@@ -5,8 +5,12 @@ response hygiene and the practice's latency and outage switches (CONFORMANCE §6
 import time
 import uuid
 
+import httpx
 import pytest
+from asgiref.sync import async_to_sync
 
+from booking_site.asgi import application
+from booking_site.core.middleware import SyncChainMiddleware
 from booking_site.sandbox import search
 from booking_site.sandbox.tokens import issue_token
 from tests.sandbox import factories
@@ -252,6 +256,35 @@ def test_latency_is_the_time_to_answer_with_the_practices_own_work_in_it(
 
     assert response.status_code == 200
     assert stepped.slept == slept
+
+
+@pytest.mark.django_db(transaction=True)  # the site's ASGI handler closes the connection
+def test_under_asgi_the_latency_counts_from_when_the_request_reached_the_server(
+    api, practice, monkeypatch
+):
+    practice.latency_ms = 200
+    practice.save()
+    stepped = SteppedClock()
+    monkeypatch.setattr("booking_site.sandbox.api.time", stepped)
+    monkeypatch.setattr("booking_site.core.arrival.time", stepped)
+    inner = SyncChainMiddleware.__call__
+
+    def queued(self, request):  # the request waits its turn inside the server
+        stepped.now += 0.15
+        return inner(self, request)
+
+    monkeypatch.setattr(SyncChainMiddleware, "__call__", queued)
+
+    async def search_through_the_sites_asgi_application():
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+        ) as client:
+            return await client.get(f"{api.url('Slot')}?{SLOT_QUERY}", headers=api.headers())
+
+    response = async_to_sync(search_through_the_sites_asgi_application)()
+
+    assert response.status_code == 200
+    assert stepped.slept == [0.05]
 
 
 def test_an_unavailable_practice_still_answers_after_its_latency(api, practice, monkeypatch):

@@ -1,0 +1,73 @@
+"""The server entry points stamp each request with when it reached the process."""
+
+import asyncio
+
+import pytest
+from django.test import RequestFactory
+
+from booking_site.core import arrival
+
+
+class FixedClock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch):
+    clock = FixedClock(500.25)
+    monkeypatch.setattr("booking_site.core.arrival.time", clock)
+    return clock
+
+
+def test_an_asgi_http_request_is_stamped_without_changing_the_servers_scope(fixed_clock):
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope)
+
+    server_scope = {"type": "http", "path": "/"}
+    asyncio.run(arrival.stamped_asgi(inner)(server_scope, None, None))
+
+    assert seen[0][arrival.KEY] == 500.25
+    assert seen[0]["path"] == "/"
+    assert arrival.KEY not in server_scope
+
+
+def test_other_asgi_scopes_pass_through_as_they_are(fixed_clock):
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope)
+
+    lifespan = {"type": "lifespan"}
+    asyncio.run(arrival.stamped_asgi(inner)(lifespan, None, None))
+
+    assert seen == [lifespan]
+    assert arrival.KEY not in lifespan
+
+
+def test_a_wsgi_request_is_stamped_in_its_environ(fixed_clock):
+    def inner(environ, start_response):
+        return [str(environ[arrival.KEY]).encode()]
+
+    assert arrival.stamped_wsgi(inner)({}, None) == [b"500.25"]
+
+
+def test_a_request_says_when_it_arrived_from_its_scope_or_its_environ():
+    wsgi_request = RequestFactory().get("/", **{arrival.KEY: 12.5})
+    asgi_request = RequestFactory().get("/")
+    asgi_request.scope = {"type": "http", arrival.KEY: 7.25}
+
+    assert arrival.arrived(wsgi_request) == 12.5
+    assert arrival.arrived(asgi_request) == 7.25
+
+
+@pytest.mark.parametrize("value", [None, "12.5", 3])
+def test_a_request_without_a_stamp_has_no_arrival(value):
+    extra = {} if value is None else {arrival.KEY: value}
+
+    assert arrival.arrived(RequestFactory().get("/", **extra)) is None
