@@ -7,6 +7,7 @@ import select
 import ssl
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 
@@ -236,3 +237,114 @@ def test_a_reader_that_falls_behind_pauses_the_socket_and_still_gets_every_byte(
 
     assert paused
     assert received == body
+
+
+# --- The pool's bookkeeping --------------------------------------------------------------------
+
+
+def _request(url: str) -> httpcore.Request:
+    return httpcore.Request("GET", url, headers=[(b"Host", httpx.URL(url).host.encode())])
+
+
+async def _finish(reply: httpcore.Response) -> None:
+    """Read the reply whole and close it, leaving its connection idle for the next request."""
+    await reply.aread()
+    await reply.aclose()
+
+
+async def _pool_states(pool_class, keep_alive: int) -> list:
+    """What a pool of two connections holds after each step of a script: every connection (by
+    the order it was made) with whether it is idle, and each connection as it is made."""
+    pool = pool_class(
+        max_connections=2,
+        max_keepalive_connections=keep_alive,
+        network_backend=httpcore.AsyncMockBackend([_REPLY] * 20),
+    )
+    made, states = [], []
+    make = pool.create_connection
+
+    def create_connection(origin):
+        connection = make(origin)
+        made.append(connection)
+        states.append(("made for", origin.host))
+        return connection
+
+    pool.create_connection = create_connection
+
+    def note(step: str) -> None:
+        states.append((step, [(made.index(c), c.is_idle()) for c in pool.connections]))
+
+    async def get(host: str):
+        return await pool.handle_async_request(_request(f"http://{host}/"))
+
+    first, second = await get("a.test"), await get("a.test")
+    note("two replies open")
+    third = asyncio.ensure_future(get("a.test"))
+    await asyncio.sleep(0.01)
+    note("a third request waits")
+    await _finish(first)
+    third = await third
+    note("the first reply read")
+    await _finish(second)
+    await _finish(third)
+    note("every reply read")
+    other = await get("b.test")
+    note("another host")
+    await _finish(other)
+    await pool.aclose()
+    return states
+
+
+@pytest.mark.parametrize("keep_alive", [2, 1])
+def test_the_pool_assigns_connections_exactly_as_httpcores_own(keep_alive):
+    ours = asyncio.run(_pool_states(pool._Pool, keep_alive))
+    theirs = asyncio.run(_pool_states(httpcore.AsyncConnectionPool, keep_alive))
+
+    assert ours == theirs
+
+
+def test_the_pool_reuses_queues_and_makes_room_for_another_host():
+    states = asyncio.run(_pool_states(pool._Pool, keep_alive=2))
+
+    assert states == [
+        ("made for", b"a.test"),
+        ("made for", b"a.test"),
+        ("two replies open", [(0, False), (1, False)]),
+        ("a third request waits", [(0, False), (1, False)]),
+        ("the first reply read", [(0, False), (1, False)]),
+        ("every reply read", [(0, True), (1, True)]),
+        ("made for", b"b.test"),  # at the limit: an idle connection to a.test is closed for it
+        ("another host", [(1, True), (2, False)]),
+    ]
+
+
+def test_the_pools_bookkeeping_grows_with_the_connections_not_their_square(monkeypatch):
+    checks = []
+    real_is_idle = httpcore.AsyncHTTPConnection.is_idle
+
+    def is_idle(self):
+        checks.append(self)
+        return real_is_idle(self)
+
+    monkeypatch.setattr(httpcore.AsyncHTTPConnection, "is_idle", is_idle)
+
+    async def one_request_among(idle: int, pool_class) -> int:
+        pool = pool_class(
+            max_connections=idle,
+            network_backend=httpcore.AsyncMockBackend([_REPLY] * 2),
+        )
+        replies = [
+            await pool.handle_async_request(_request(f"http://h{n}.test/")) for n in range(idle)
+        ]
+        for reply in replies:
+            await _finish(reply)
+        checks.clear()
+        await _finish(await pool.handle_async_request(_request("http://h0.test/")))
+        await pool.aclose()
+        return len(checks)
+
+    ours = asyncio.run(one_request_among(20, pool._Pool))
+    theirs = asyncio.run(one_request_among(20, httpcore.AsyncConnectionPool))
+
+    assert ours <= 3 * 20
+    assert theirs > 10 * ours  # what the override is for
