@@ -300,11 +300,8 @@ class SandboxServer:
                 "--noreload",
                 f"127.0.0.1:{self.port}",
             ]
-        return [
-            sys.executable, "-m", "uvicorn", "benchmarks._timed_asgi:application",
-            "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers),
-            "--no-access-log", "--log-level", "warning",
-        ]  # fmt: skip
+        port, workers = str(self.port), str(self.workers)
+        return [sys.executable, "-m", "benchmarks._serve", "127.0.0.1", port, workers]
 
     def start(self) -> None:
         from django.db import connections
