@@ -251,11 +251,23 @@ def search_range() -> Any:
 
 async def forget(endpoints: Iterable[Any]) -> None:
     """Make the next search of these practices cold: invalidate their cached slot search
-    replies, as a booking at a practice does (the token stays cached)."""
+    replies, as a booking at a practice does (the token stays cached). The last search's
+    shared cache writes are finished first, so the next search starts on a quiet machine."""
     from booking_site.gpconnect import caching
 
+    await caching.written()
     for endpoint in endpoints:
         await caching.invalidate_practice(endpoint.ods_code)
+
+
+def written_after() -> float:
+    """Wait for the shared cache writes the last search left to the writer thread (the client
+    makes them once every practice has answered); the seconds they still took."""
+    from booking_site.gpconnect import caching
+
+    started = time.perf_counter()
+    caching.wait_for_writes()
+    return time.perf_counter() - started
 
 
 def check(results: list, count: int, slots: int, *, from_cache: bool) -> None:

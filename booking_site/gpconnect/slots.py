@@ -100,10 +100,11 @@ async def _search(
     overall = asyncio.get_running_loop().time() + cfg.deadline
     queries = {window: build.slot_search_query(window, cfg) for window in windows}
     cached = await _cached_replies(practices, queries, overall)
+    writes = caching.SlotWrites(cfg.slot_cache_ttl)
 
     async def indexed(index: int, practice: PracticeEndpoint) -> tuple[int, PracticeResult]:
         result = await _search_practice(
-            practice, queries, cached, patient, filters, correlation_id, overall, cfg
+            practice, queries, cached, writes, patient, filters, correlation_id, overall, cfg
         )
         return index, result
 
@@ -114,7 +115,12 @@ async def _search(
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            # Only now, with every practice answered: pickling the entries for the shared cache
+            # would otherwise hold up the replies still to be read.
+            writes.send()
 
 
 async def _cached_replies(
@@ -142,6 +148,7 @@ async def _search_practice(
     practice: PracticeEndpoint,
     queries: dict[DateRange, str],
     cached: dict[tuple[str, DateRange], tuple[str, caching.Slots | None]],
+    writes: caching.SlotWrites,
     patient: Patient | None,
     filters: SlotFilters,
     correlation_id: str,
@@ -162,10 +169,10 @@ async def _search_practice(
                             practice,
                             query,
                             cached.get((practice.ods_code, window)),
+                            writes,
                             patient,
                             correlation_id,
                             deadline,
-                            cfg,
                         )
                     )
                     for window, query in queries.items()
@@ -217,14 +224,14 @@ async def _search_window(
     practice: PracticeEndpoint,
     query: str,
     cached: tuple[str, caching.Slots | None] | None,
+    writes: caching.SlotWrites,
     patient: Patient | None,
     correlation_id: str,
     deadline: float,
-    cfg: ClientConfig,
 ) -> tuple[caching.Slots, bool]:
     """One window of one practice, earliest first: from the cache, else from the practice (the
-    parser orders them; then cached). ``cached`` is (key, the slots cached under it or None), or
-    None when the cache could not be read."""
+    parser orders them; then kept in ``writes``). ``cached`` is (key, the slots cached under it
+    or None), or None when the cache could not be read."""
     key, slots = cached or (None, None)
     if slots is not None:
         return slots, True
@@ -241,7 +248,7 @@ async def _search_window(
     )
     slots = fhir.parse_slot_reply(reply.content, practice)
     if key is not None:
-        await caching.keep_slots(key, slots, cfg.slot_cache_ttl)
+        writes.keep(key, slots)
     return slots, False
 
 
