@@ -46,7 +46,7 @@ run: setup
 	$(MANAGE) seed_sandbox --if-empty --json > var/sandbox-directory.json
 	$(MANAGE) load_practice_directory var/sandbox-directory.json
 	$(MANAGE) seed_demo_accounts --patients var/sandbox-directory.json
-	$(MANAGE) runserver --noreload $(HOST):$(PORT)
+	DJANGO_ENV=local $(BIN)/uvicorn booking_site.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # Browser tests drive Debian's chromium. Install it when we can; say so loudly when we cannot.
 browser-deps:

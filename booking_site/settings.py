@@ -68,12 +68,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Last but one, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
-    # Last: keeps the chain in sync mode under ASGI (its docstring says why).
-    "booking_site.core.middleware.SyncChainMiddleware",
 ]
 
 ROOT_URLCONF = "booking_site.urls"
-WSGI_APPLICATION = "booking_site.wsgi.application"
 ASGI_APPLICATION = "booking_site.asgi.application"
 
 TEMPLATES = [
@@ -100,35 +97,52 @@ TEMPLATES = [
 ]
 
 # --- Storage -----------------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so racing bookings queue on the
-                # timeout instead of failing to upgrade a read lock.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not shared-cache memory: threads in tests must race on real locks. One per
-            # process, so that two test runs on one machine never share a database.
-            "TEST": {"NAME": BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3"},
-        }
+# Connections are not kept between requests (CONN_MAX_AGE 0): on PostgreSQL the pool keeps them,
+# and bounds how many each process holds; SQLite opens a file, which costs next to nothing.
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so racing bookings queue on the timeout
+        # instead of failing to upgrade a read lock.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not shared-cache memory: threads in tests must race on real locks, and the browser
+    # tests' server process opens it too. One per process, so that two test runs on one machine
+    # never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3"}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's psycopg pool: each site process holds at most DATABASE_POOL_MAX_SIZE connections,
+    # and a request that finds them all busy waits up to DATABASE_POOL_TIMEOUT_SECONDS for one
+    # (then fails) instead of opening more than the server allows.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+        "timeout": env_float("DATABASE_POOL_TIMEOUT_SECONDS", 10.0),
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Redis is shared by every site instance. A file-based cache is shared by the processes of one
+# machine (the browser tests' server and the test run); local memory by nobody.
 REDIS_URL = env_str("REDIS_URL")
+FILE_CACHE_DIR = env_str("FILE_CACHE_DIR")
+CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", f"gpbook-{DJANGO_ENV}")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", f"gpbook-{DJANGO_ENV}"),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+elif FILE_CACHE_DIR:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": FILE_CACHE_DIR,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
 else:

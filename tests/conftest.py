@@ -7,12 +7,9 @@ from booking_site.gpconnect import caching
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (Redis is shared between runs when REDIS_URL is set),
-    and the client keeps no slots of its own from an earlier test: its writes are waited for
-    before the cache is emptied, so none lands in the next test."""
-    caching.wait_for_writes(10)
+    and the client keeps no slots of its own from an earlier test."""
     cache.clear()
     caching.forget_recent()
     yield
-    caching.wait_for_writes(10)
     cache.clear()
     caching.forget_recent()

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -25,7 +26,6 @@ from booking_site.availability.models import (
     PracticeOutcome,
     StaffSearch,
 )
-from booking_site.gpconnect import sync
 from booking_site.gpconnect.types import instant
 from booking_site.practices.models import Federation, Practice
 
@@ -323,7 +323,7 @@ def search_for(user: User, reference: str | None) -> StaffSearch | None:
     return StaffSearch.objects.filter(user=user, reference=reference).first()
 
 
-def preview(
+async def preview(
     user: User,
     practices: Sequence[Practice],
     dates: gpconnect.DateRange,
@@ -337,12 +337,12 @@ def preview(
     Every practice must be in the user's federations (PermissionDenied otherwise), whatever the
     caller checked before.
     """
-    require_practices(user, [practice.ods_code for practice in practices])
+    await sync_to_async(require_practices)(user, [practice.ods_code for practice in practices])
     if search is None:
-        search = start_search(user, practices, dates, kind=kind)
+        search = await sync_to_async(start_search)(user, practices, dates, kind=kind)
     elif search.user_id != user.pk:
         raise PermissionDenied("Not your search")
-    results = sync.search_free_slots(
+    results = await gpconnect.search_free_slots(
         [_endpoint(practice) for practice in practices],
         dates,
         None,  # no patient: a service token, good for slot search only
@@ -352,7 +352,7 @@ def preview(
         PracticePreview(practice, result, check_labels(result.slots))
         for practice, result in zip(practices, results, strict=True)
     ]
-    _record(search, previews)
+    await sync_to_async(_record)(search, previews)
     return search, previews
 
 

@@ -5,13 +5,14 @@ Every view refuses anyone who is not practice staff, and any practice or federat
 user's own, before it looks at the question (``services`` checks again before it searches).
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import urlsplit
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -20,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from booking_site.availability import export, presenters, services
 from booking_site.availability.forms import PreviewForm, requested_scope
 from booking_site.availability.models import StaffSearch
+from booking_site.core.rendering import render as arender
 
 # Set by static/js/journey.js when the browser runs JavaScript: practices then load one by one.
 JS_PARAM = "js"
@@ -27,24 +29,31 @@ JS_PARAM = "js"
 SEARCH_PARAM = "search"
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(
+    view: Callable[..., Awaitable[HttpResponse]],
+) -> Callable[..., Awaitable[HttpResponse]]:
     """Practice staff only: anonymous people are sent to sign in; everyone else without the
     preview permission and a linked practice (patients included) is refused with 403. Any
     practice or federation in the query that is not the user's is refused with 403 too."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    async def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.user = await request.auser()
         if not request.user.is_authenticated:
             if request.htmx:
                 return HttpResponseClientRedirect(_sign_in_url(request))
             return redirect_to_login(request.get_full_path())
-        services.require_staff(request.user)
-        codes, federation_ids = requested_scope(request.GET)
-        services.require_practices(request.user, codes)
-        services.require_federations(request.user, federation_ids)
-        return view(request, *args, **kwargs)
+        await sync_to_async(_require_scope)(request)
+        return await view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _require_scope(request: HttpRequest) -> None:
+    services.require_staff(request.user)
+    codes, federation_ids = requested_scope(request.GET)
+    services.require_practices(request.user, codes)
+    services.require_federations(request.user, federation_ids)
 
 
 def _sign_in_url(request: HttpRequest) -> str:
@@ -56,14 +65,18 @@ def _sign_in_url(request: HttpRequest) -> str:
     return redirect_to_login(page)["Location"]
 
 
-def _form(request: HttpRequest, *, bound: bool) -> PreviewForm:
+def _checked_form(request: HttpRequest, *, bound: bool) -> PreviewForm:
+    """The preview's question, validated (its choices come from the database, so this runs in
+    a worker thread: ``await sync_to_async(_checked_form)(...)``)."""
     federations = services.require_staff(request.user)
-    return PreviewForm(
+    form = PreviewForm(
         request.GET if bound else None,
         federations=federations,
         practices=services.visible_practices(request.user),
         today=timezone.localdate(),
     )
+    form.is_valid()
+    return form
 
 
 def _page_query(request: HttpRequest) -> str:
@@ -72,21 +85,23 @@ def _page_query(request: HttpRequest) -> str:
 
 @staff_required
 @require_GET
-def preview(request: HttpRequest) -> HttpResponse:
-    form = _form(request, bound=bool(request.GET))
+async def preview(request: HttpRequest) -> HttpResponse:
+    form = await sync_to_async(_checked_form)(request, bound=bool(request.GET))
     context: dict = {"form": form}
     if form.is_bound and form.is_valid():
-        practices = services.require_practices(request.user, form.chosen_ods_codes())
+        practices = await sync_to_async(services.require_practices)(
+            request.user, form.chosen_ods_codes()
+        )
         dates = form.date_range()
         query = _page_query(request)
         if request.GET.get(JS_PARAM) == "1":
             # With JavaScript each practice's section arrives on its own, the fastest first.
-            search = services.start_search(
+            search = await sync_to_async(services.start_search)(
                 request.user, practices, dates, kind=StaffSearch.Kind.PROGRESSIVE
             )
             sections = [presenters.PracticeView.checking(practice) for practice in practices]
         else:
-            search, previews = services.preview(
+            search, previews = await services.preview(
                 request.user, practices, dates, kind=StaffSearch.Kind.PREVIEW
             )
             sections = [presenters.PracticeView.of(item, dates) for item in previews]
@@ -100,15 +115,15 @@ def preview(request: HttpRequest) -> HttpResponse:
             patient_view=presenters.patient_view_link(practices, dates),
             columns=export.COLUMNS,
         )
-    return render(request, "availability/preview.jinja", context)
+    return await arender(request, "availability/preview.jinja", context)
 
 
 @staff_required
 @require_GET
-def practice(request: HttpRequest, ods: str) -> HttpResponse:
+async def practice(request: HttpRequest, ods: str) -> HttpResponse:
     """One practice's section of the preview. Without htmx, the whole preview page instead."""
-    [chosen] = services.require_practices(request.user, [ods])
-    form = _form(request, bound=True)
+    [chosen] = await sync_to_async(services.require_practices)(request.user, [ods])
+    form = await sync_to_async(_checked_form)(request, bound=True)
     if not form.is_valid():
         if request.htmx:
             return HttpResponse("This preview's question is not valid", status=400)
@@ -118,15 +133,15 @@ def practice(request: HttpRequest, ods: str) -> HttpResponse:
     if not request.htmx:
         return redirect(f"{reverse('availability:preview')}?{_page_query(request)}")
     dates = form.date_range()
-    search = services.search_for(request.user, request.GET.get(SEARCH_PARAM))
+    search = await sync_to_async(services.search_for)(request.user, request.GET.get(SEARCH_PARAM))
     if search is not None and (
         ods not in search.practices or (search.start, search.end) != (dates.start, dates.end)
     ):
         search = None
-    _, [result] = services.preview(
+    _, [result] = await services.preview(
         request.user, [chosen], dates, kind=StaffSearch.Kind.PRACTICE, search=search
     )
-    return render(
+    return await arender(
         request,
         "availability/_practice.jinja",
         {"section": presenters.PracticeView.of(result, dates), "announce": True},
@@ -135,14 +150,18 @@ def practice(request: HttpRequest, ods: str) -> HttpResponse:
 
 @staff_required
 @require_GET
-def export_csv(request: HttpRequest) -> HttpResponse:
+async def export_csv(request: HttpRequest) -> HttpResponse:
     """The free slots of the preview in the query, as a CSV download (columns in ``export``)."""
-    form = _form(request, bound=True)
+    form = await sync_to_async(_checked_form)(request, bound=True)
     if not form.is_valid():
         return redirect(f"{reverse('availability:preview')}?{_page_query(request)}")
-    practices = services.require_practices(request.user, form.chosen_ods_codes())
+    practices = await sync_to_async(services.require_practices)(
+        request.user, form.chosen_ods_codes()
+    )
     dates = form.date_range()
-    _, previews = services.preview(request.user, practices, dates, kind=StaffSearch.Kind.EXPORT)
+    _, previews = await services.preview(
+        request.user, practices, dates, kind=StaffSearch.Kind.EXPORT
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{export.filename(dates)}"'
     # A byte order mark, so that spreadsheet programs read the file as UTF-8.

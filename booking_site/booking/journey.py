@@ -37,7 +37,28 @@ class Journey:
 
 
 def load(request: HttpRequest) -> Journey:
-    data = request.session.get(_KEY) or {}
+    return _from_session(request.session.get(_KEY))
+
+
+async def aload(request: HttpRequest) -> Journey:
+    """``load`` for async views: the session is read through its async API."""
+    return _from_session(await request.session.aget(_KEY))
+
+
+def save(request: HttpRequest, journey: Journey) -> None:
+    request.session[_KEY] = _to_session(journey)
+
+
+async def asave(request: HttpRequest, journey: Journey) -> None:
+    await request.session.aset(_KEY, _to_session(journey))
+
+
+def clear(request: HttpRequest) -> None:
+    request.session.pop(_KEY, None)
+
+
+def _from_session(data: dict | None) -> Journey:
+    data = data or {}
     try:
         return Journey(
             ods_codes=tuple(data.get("ods_codes", ())),
@@ -50,19 +71,15 @@ def load(request: HttpRequest) -> Journey:
             details=data.get("details") or {},
             request_id=data.get("request_id", ""),
         )
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return Journey()
 
 
-def save(request: HttpRequest, journey: Journey) -> None:
+def _to_session(journey: Journey) -> dict:
     data = asdict(journey)
     data["start"] = journey.start.isoformat() if journey.start else None
     data["end"] = journey.end.isoformat() if journey.end else None
-    request.session[_KEY] = data
-
-
-def clear(request: HttpRequest) -> None:
-    request.session.pop(_KEY, None)
+    return data
 
 
 def _date(value: str | None) -> datetime.date | None:

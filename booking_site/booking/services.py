@@ -11,17 +11,15 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils import timezone
 
 from booking_site import gpconnect
 from booking_site.accounts.models import User
 from booking_site.booking.models import Booking
-from booking_site.gpconnect import sync
 from booking_site.practices.models import Practice
 
 
@@ -59,27 +57,29 @@ def _answer_key(user: User, ods: str, dates: gpconnect.DateRange) -> str:
     return "booking:answer:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def _remember(user: User, dates: gpconnect.DateRange, result: gpconnect.PracticeResult) -> None:
+async def _remember(
+    user: User, dates: gpconnect.DateRange, result: gpconnect.PracticeResult
+) -> None:
     answer = Answer(
         status=str(result.status),
         count=len(result.slots),
         reason=result.reason or "",
         elapsed_ms=result.elapsed_ms,
     )
-    cache.set(
+    await cache.aset(
         _answer_key(user, result.practice.ods_code, dates),
         answer,
         settings.SLOT_CACHE_TTL_SECONDS,
     )
 
 
-def answers(
+async def answers(
     user: User, practices: list[Practice], dates: gpconnect.DateRange
 ) -> dict[str, Answer | None]:
     keys = {
         practice.ods_code: _answer_key(user, practice.ods_code, dates) for practice in practices
     }
-    found = cache.get_many(list(keys.values()))
+    found = await cache.aget_many(list(keys.values()))
     return {ods: found.get(key) for ods, key in keys.items()}
 
 
@@ -92,7 +92,7 @@ def _failed(practice: Practice, answer: Answer) -> gpconnect.PracticeResult:
     )
 
 
-def search(
+async def search(
     user: User,
     practices: list[Practice],
     dates: gpconnect.DateRange,
@@ -108,7 +108,7 @@ def search(
     asked and come back as None: the progressive page uses this to merge what it has so far.
     Practices that answered are served from the client's short-lived slot cache.
     """
-    known = answers(user, practices, dates)
+    known = await answers(user, practices, dates)
     to_ask, results = [], {}
     for practice in practices:
         answer = known[practice.ods_code]
@@ -119,20 +119,20 @@ def search(
         else:
             to_ask.append(practice)
     if to_ask:
-        found = sync.search_free_slots(
+        found = await gpconnect.search_free_slots(
             [endpoint_for(p) for p in to_ask],
             dates,
             # Staff previews search with the service credential: no patient, search only.
             patient_ref(user) if user.is_patient else None,
             correlation_id=correlation_id,
         )
+        await asyncio.gather(*(_remember(user, dates, result) for result in found))
         for result in found:
-            _remember(user, dates, result)
             results[result.practice.ods_code] = result
     return [results[practice.ods_code] for practice in practices]
 
 
-def find_slot(
+async def find_slot(
     user: User,
     practice: Practice,
     dates: gpconnect.DateRange,
@@ -141,7 +141,7 @@ def find_slot(
     correlation_id: str,
 ) -> gpconnect.FreeSlot | None:
     """The free slot with these ids at ``practice``, or None if it is no longer free."""
-    [result] = search(
+    [result] = await search(
         user, [practice], dates, correlation_id=correlation_id, retry=frozenset({practice.ods_code})
     )
     for slot in result.slots if result else ():
@@ -150,7 +150,7 @@ def find_slot(
     return None
 
 
-def nearest_alternatives(
+async def nearest_alternatives(
     user: User,
     practices: list[Practice],
     dates: gpconnect.DateRange,
@@ -161,7 +161,7 @@ def nearest_alternatives(
     count: int = 3,
 ) -> list[gpconnect.FreeSlot]:
     """The ``count`` free slots nearest in time to one just taken: the same practice first."""
-    results = search(
+    results = await search(
         user,
         practices,
         dates,
@@ -248,7 +248,7 @@ def _apply_reply(booking: Booking, appointment: gpconnect.BookedAppointment) -> 
         booking.cancellation_reason = appointment.cancellation_reason
 
 
-def confirm_booking(
+async def confirm_booking(
     user: User,
     practice: Practice,
     slot: gpconnect.FreeSlot,
@@ -269,20 +269,19 @@ def confirm_booking(
     # What the patient asked for is kept too, so a pending booking can be re-sent as it was.
     details = {**slot_details(slot), "phone": phone, "asked_reason": reason, "asked_note": note}
     try:
-        with transaction.atomic():
-            booking, _ = Booking.objects.get_or_create(
-                request_id=request_id,
-                defaults={
-                    "patient": user,
-                    "practice": practice,
-                    "slot_ids": list(slot.slot_ids),
-                    "start": slot.start,
-                    "end": slot.end,
-                    "details": details,
-                },
-            )
+        booking, _ = await Booking.objects.aget_or_create(
+            request_id=request_id,
+            defaults={
+                "patient": user,
+                "practice": practice,
+                "slot_ids": list(slot.slot_ids),
+                "start": slot.start,
+                "end": slot.end,
+                "details": details,
+            },
+        )
     except IntegrityError:
-        booking = Booking.objects.get(request_id=request_id)
+        booking = await Booking.objects.aget(request_id=request_id)
     if booking.patient_id != user.pk:
         raise Http404("No such booking")
     if booking.status == Booking.Status.BOOKED:
@@ -291,7 +290,7 @@ def confirm_booking(
     if phone:
         comment = f"Phone: {phone}" + (f". {note}" if note else "")
     try:
-        appointment = sync.book(
+        appointment = await gpconnect.book(
             endpoint_for(practice),
             slot,
             patient_ref(user),
@@ -301,7 +300,7 @@ def confirm_booking(
             created=booking.created,
         )
     except gpconnect.SlotTaken:
-        Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
+        await Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).aupdate(
             status=Booking.Status.FAILED
         )
         raise SlotGone from None
@@ -309,12 +308,12 @@ def confirm_booking(
         # We cannot know whether the practice booked it: keep it pending under its request id.
         raise BookingFailed(error.message) from None
     except gpconnect.ProviderError as error:
-        Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
+        await Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).aupdate(
             status=Booking.Status.FAILED
         )
         raise BookingFailed(error.message) from None
     _apply_reply(booking, appointment)
-    booking.save()
+    await booking.asave()
     return booking
 
 
@@ -327,25 +326,25 @@ def _slot_key(request_id: str) -> str:
     return f"booking:chosen-slot:{request_id}"
 
 
-def keep_chosen_slot(request_id: str, slot: gpconnect.FreeSlot) -> None:
-    cache.set(_slot_key(request_id), slot, SLOT_KEEP_SECONDS)
+async def keep_chosen_slot(request_id: str, slot: gpconnect.FreeSlot) -> None:
+    await cache.aset(_slot_key(request_id), slot, SLOT_KEEP_SECONDS)
 
 
-def chosen_slot(request_id: str) -> gpconnect.FreeSlot | None:
-    return cache.get(_slot_key(request_id)) if request_id else None
+async def chosen_slot(request_id: str) -> gpconnect.FreeSlot | None:
+    return await cache.aget(_slot_key(request_id)) if request_id else None
 
 
-def settle_pending(user: User, *, correlation_id: str) -> None:
+async def settle_pending(user: User, *, correlation_id: str) -> None:
     """Re-send each of the patient's bookings whose first answer never came, with the same
     X-Request-ID: the practice replays what it did, so a booking it made is stored, never lost,
     and one it refused is marked so."""
     pending = Booking.objects.filter(patient=user, status=Booking.Status.PENDING)
-    for booking in pending.select_related("practice"):
-        slot = chosen_slot(str(booking.request_id))
+    async for booking in pending.select_related("practice"):
+        slot = await chosen_slot(str(booking.request_id))
         if slot is None or not booking.details.get("asked_reason"):
             continue
         with contextlib.suppress(SlotGone, BookingFailed):
-            confirm_booking(
+            await confirm_booking(
                 user,
                 booking.practice,
                 slot,
@@ -369,15 +368,15 @@ def bookings_for(user: User):
     )
 
 
-def booking_for(user: User, pk: int) -> Booking:
+async def booking_for(user: User, pk: int) -> Booking:
     """One of this patient's bookings; 404 for anyone else's, so existence never leaks."""
     try:
-        return bookings_for(user).get(pk=pk)
+        return await bookings_for(user).aget(pk=pk)
     except (Booking.DoesNotExist, ValueError):
         raise Http404("No such booking") from None
 
 
-def refresh(bookings: list[Booking], user: User, *, correlation_id: str) -> dict[int, str]:
+async def refresh(bookings: list[Booking], user: User, *, correlation_id: str) -> dict[int, str]:
     """Bring each booking's status and version up to date from its practice, all at once.
 
     Returns {booking pk: plain-English problem} for the practices that could not be asked.
@@ -386,25 +385,19 @@ def refresh(bookings: list[Booking], user: User, *, correlation_id: str) -> dict
     problems: dict[int, str] = {}
     readable = [b for b in bookings if b.appointment_id]
 
-    async def read_all() -> list:
-        async with gpconnect.session():
-            return await asyncio.gather(
-                *(
-                    gpconnect.read_appointment(
-                        endpoint_for(b.practice),
-                        patient,
-                        b.appointment_id,
-                        correlation_id=correlation_id,
-                    )
-                    for b in readable
-                ),
-                return_exceptions=True,
+    outcomes = await asyncio.gather(
+        *(
+            gpconnect.read_appointment(
+                endpoint_for(b.practice), patient, b.appointment_id, correlation_id=correlation_id
             )
-
-    for booking, outcome in zip(readable, async_to_sync(read_all)(), strict=True):
+            for b in readable
+        ),
+        return_exceptions=True,
+    )
+    for booking, outcome in zip(readable, outcomes, strict=True):
         if isinstance(outcome, gpconnect.BookedAppointment):
             _apply_reply(booking, outcome)
-            booking.save()
+            await booking.asave()
         elif isinstance(outcome, gpconnect.ProviderError):
             problems[booking.pk] = outcome.message
         else:
@@ -412,20 +405,20 @@ def refresh(bookings: list[Booking], user: User, *, correlation_id: str) -> dict
     return problems
 
 
-def cancel_booking(
+async def cancel_booking(
     user: User, booking: Booking, reason: str, *, request_id: str, correlation_id: str
 ) -> Booking:
     """Cancel at the practice with the appointment's current version; raises ProviderError
     subclasses (CancellationDisabled, TooLateToCancel, CancellationRefused, ...) on refusal."""
     practice = endpoint_for(booking.practice)
     patient = patient_ref(user)
-    current = sync.read_appointment(
+    current = await gpconnect.read_appointment(
         practice, patient, booking.appointment_id, correlation_id=correlation_id
     )
     if current.is_cancelled:
         _apply_reply(booking, current)
     else:
-        cancelled = sync.cancel(
+        cancelled = await gpconnect.cancel(
             practice,
             patient,
             current,
@@ -435,7 +428,7 @@ def cancel_booking(
         )
         _apply_reply(booking, cancelled)
         booking.cancellation_reason = booking.cancellation_reason or reason
-    booking.save()
+    await booking.asave()
     return booking
 
 

@@ -5,6 +5,7 @@ import datetime
 import math
 import uuid
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -27,7 +28,13 @@ from booking_site.booking.forms import (
     WhereForm,
 )
 from booking_site.booking.models import Booking
-from booking_site.practices.directory import federation_practices, practices_by_ods
+from booking_site.core.rendering import render as arender
+from booking_site.practices.directory import (
+    afederation_practices,
+    apractices_by_ods,
+    federation_practices,
+    practices_by_ods,
+)
 
 PAGE_SIZE = 50
 STAFF_PREVIEW_PERMISSION = "availability.view_preview"
@@ -96,17 +103,17 @@ def when(request: HttpRequest) -> HttpResponse:
 # --- Choose a time -----------------------------------------------------------------------------
 
 
-def _search_scope(request: HttpRequest) -> tuple[list, gpconnect.DateRange] | None:
-    journey = journeys.load(request)
+async def _search_scope(request: HttpRequest) -> tuple[list, gpconnect.DateRange] | None:
+    journey = await journeys.aload(request)
     if not (journey.has_where and journey.has_when):
         return None
-    practices = practices_by_ods(journey.ods_codes)
+    practices = await apractices_by_ods(journey.ods_codes)
     if not practices:
         return None
     return practices, gpconnect.DateRange(journey.start, journey.end)
 
 
-def _results_context(
+async def _results_context(
     request: HttpRequest,
     practices: list,
     dates: gpconnect.DateRange,
@@ -118,7 +125,7 @@ def _results_context(
     """Everything the results page and its fragments show, from one search."""
     codes = {p.ods_code for p in practices}
     retry = frozenset(code for code in request.GET.getlist("retry") if code in codes)
-    results = services.search(
+    results = await services.search(
         request.user,
         practices,
         dates,
@@ -171,35 +178,35 @@ def _results_context(
 
 @patient_required
 @require_GET
-def choose_slot(request: HttpRequest) -> HttpResponse:
-    scope = _search_scope(request)
+async def choose_slot(request: HttpRequest) -> HttpResponse:
+    scope = await _search_scope(request)
     if scope is None:
         return redirect("booking:where")
     practices, dates = scope
     progressive = request.GET.get("progress") == "1"
-    context = _results_context(request, practices, dates, answered_only=progressive)
+    context = await _results_context(request, practices, dates, answered_only=progressive)
     context["progressive"] = progressive
     if context["all_answered"] and context["total"] == 0:
-        return render(
+        return await arender(
             request,
             "booking/nothing_found.jinja",
-            _nothing_found_context(practices, dates, context),
+            await _nothing_found_context(practices, dates, context),
         )
-    return render(request, "booking/choose_slot.jinja", context)
+    return await arender(request, "booking/choose_slot.jinja", context)
 
 
 @patient_required
 @require_GET
-def practice_status(request: HttpRequest, ods: str) -> HttpResponse:
+async def practice_status(request: HttpRequest, ods: str) -> HttpResponse:
     """One practice's status line, asked afresh (htmx loads one per practice)."""
-    scope = _search_scope(request)
+    scope = await _search_scope(request)
     if scope is None:
         raise Http404("No search in progress")
     practices, dates = scope
     practice = next((p for p in practices if p.ods_code == ods), None)
     if practice is None:
         raise Http404("Not one of the practices being searched")
-    [result] = services.search(
+    [result] = await services.search(
         request.user,
         [practice],
         dates,
@@ -207,20 +214,20 @@ def practice_status(request: HttpRequest, ods: str) -> HttpResponse:
         retry=frozenset({ods}),
     )
     status = presenters.PracticeStatusView.of(practice, result)
-    response = render(request, "booking/_practice_status.jinja", {"status": status})
+    response = await arender(request, "booking/_practice_status.jinja", {"status": status})
     response["HX-Trigger"] = "practice-checked"
     return response
 
 
 @patient_required
 @require_GET
-def slot_list(request: HttpRequest) -> HttpResponse:
+async def slot_list(request: HttpRequest) -> HttpResponse:
     """The merged list of what the practices that have answered offer so far."""
-    scope = _search_scope(request)
+    scope = await _search_scope(request)
     if scope is None:
         raise Http404("No search in progress")
     practices, dates = scope
-    context = _results_context(
+    context = await _results_context(
         request,
         practices,
         dates,
@@ -230,11 +237,13 @@ def slot_list(request: HttpRequest) -> HttpResponse:
     context["progressive"] = True
     context["oob_progress"] = True
     if context["all_answered"] and context["total"] == 0:
-        context.update(_nothing_found_context(practices, dates, context))
-    return render(request, "booking/_slot_list.jinja", context)
+        context.update(await _nothing_found_context(practices, dates, context))
+    return await arender(request, "booking/_slot_list.jinja", context)
 
 
-def _nothing_found_context(practices: list, dates: gpconnect.DateRange, context: dict) -> dict:
+async def _nothing_found_context(
+    practices: list, dates: gpconnect.DateRange, context: dict
+) -> dict:
     latest = timezone.localdate() + datetime.timedelta(weeks=MAX_WEEKS_AHEAD)
     later_start = dates.end + datetime.timedelta(days=1)
     return {
@@ -242,7 +251,7 @@ def _nothing_found_context(practices: list, dates: gpconnect.DateRange, context:
         "nothing_found": True,
         "can_search_later": later_start <= latest,
         "later_text": presenters.date_label(later_start),
-        "more_practices": len(practices) < len(federation_practices(practices[0])),
+        "more_practices": len(practices) < len(await afederation_practices(practices[0])),
     }
 
 
@@ -267,7 +276,7 @@ def search_later(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def preview_as_patient(request: HttpRequest) -> HttpResponse:
+async def preview_as_patient(request: HttpRequest) -> HttpResponse:
     """Practice staff see the results page as patients would, without booking buttons."""
     codes = request.GET.getlist("practices")
     try:
@@ -278,10 +287,11 @@ def preview_as_patient(request: HttpRequest) -> HttpResponse:
         raise Http404("Not a date range") from None
     if dates.days > 7 * MAX_WEEKS_AHEAD + 7:
         raise Http404("Previews cover at most the weeks patients can book")
-    practices = _staff_practices_or_403(request.user, codes)
-    context = _results_context(request, practices, dates, answered_only=False, read_only=True)
+    request.user = await request.auser()
+    practices = await sync_to_async(_staff_practices_or_403)(request.user, codes)
+    context = await _results_context(request, practices, dates, answered_only=False, read_only=True)
     context["progressive"] = False
-    return render(request, "booking/choose_slot.jinja", context)
+    return await arender(request, "booking/choose_slot.jinja", context)
 
 
 def _staff_practices_or_403(user, codes: list[str]) -> list:
@@ -302,9 +312,9 @@ def _staff_practices_or_403(user, codes: list[str]) -> list:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def details(request: HttpRequest) -> HttpResponse:
-    journey = journeys.load(request)
-    scope = _search_scope(request)
+async def details(request: HttpRequest) -> HttpResponse:
+    journey = await journeys.aload(request)
+    scope = await _search_scope(request)
     if scope is None:
         return redirect("booking:where")
     practices, dates = scope
@@ -317,7 +327,7 @@ def details(request: HttpRequest) -> HttpResponse:
             journey.slot.get("slot_ids") != list(slot_ids)
             or journey.slot.get("practice_ods") != practice.ods_code
         ):
-            slot = services.find_slot(
+            slot = await services.find_slot(
                 request.user,
                 practice,
                 dates,
@@ -325,13 +335,13 @@ def details(request: HttpRequest) -> HttpResponse:
                 correlation_id=services.new_correlation_id(),
             )
             if slot is None:
-                journeys.save(
+                await journeys.asave(
                     request, journey.with_slot({"practice_ods": practice.ods_code, "taken": True})
                 )
                 return redirect("booking:slot_taken")
             journey = journey.with_slot(services.slot_details(slot))
-            services.keep_chosen_slot(journey.request_id, slot)
-            journeys.save(request, journey)
+            await services.keep_chosen_slot(journey.request_id, slot)
+            await journeys.asave(request, journey)
         return redirect("booking:details")
     if not journey.slot or journey.slot.get("taken"):
         return redirect("booking:choose_slot")
@@ -342,11 +352,11 @@ def details(request: HttpRequest) -> HttpResponse:
         needs_phone=needs_phone,
     )
     if request.method == "POST" and form.is_valid():
-        journeys.save(
+        await journeys.asave(
             request, journeys.Journey(**{**journey.__dict__, "details": form.cleaned_data})
         )
         return redirect("booking:check")
-    return render(
+    return await arender(
         request,
         "booking/details.jinja",
         {"form": form, "slot": presenters.slot_summary(journey.slot)},
@@ -355,19 +365,21 @@ def details(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def check(request: HttpRequest) -> HttpResponse:
-    journey = journeys.load(request)
+async def check(request: HttpRequest) -> HttpResponse:
+    journey = await journeys.aload(request)
     if not journey.slot or journey.slot.get("taken"):
         return redirect("booking:choose_slot")
     if not journey.details:
         return redirect("booking:details")
-    existing = Booking.objects.filter(request_id=journey.request_id, patient=request.user).first()
+    existing = await Booking.objects.filter(
+        request_id=journey.request_id, patient=request.user
+    ).afirst()
     if existing is not None and existing.status == Booking.Status.BOOKED:
         # Confirmed already (a reload, the back button, a second click): never book twice.
         return redirect("booking:confirmation", pk=existing.pk)
     if request.method == "POST":
-        return _confirm(request, journey)
-    return render(
+        return await _confirm(request, journey)
+    return await arender(
         request,
         "booking/check.jinja",
         {
@@ -378,16 +390,16 @@ def check(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
-    practices = practices_by_ods([journey.slot["practice_ods"]])
+async def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
+    practices = await apractices_by_ods([journey.slot["practice_ods"]])
     if not practices:
         raise Http404("Unknown practice")
     practice = practices[0]
     correlation_id = services.new_correlation_id()
-    slot = services.chosen_slot(journey.request_id)
+    slot = await services.chosen_slot(journey.request_id)
     if slot is None:
         dates = gpconnect.DateRange(journey.start, journey.end)
-        slot = services.find_slot(
+        slot = await services.find_slot(
             request.user,
             practice,
             dates,
@@ -397,7 +409,7 @@ def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
     if slot is None:
         return redirect("booking:slot_taken")
     try:
-        booking = services.confirm_booking(
+        booking = await services.confirm_booking(
             request.user,
             practice,
             slot,
@@ -408,13 +420,13 @@ def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
             correlation_id=correlation_id,
         )
     except services.SlotGone:
-        journeys.save(
+        await journeys.asave(
             request,
             journeys.Journey(**{**journey.__dict__, "slot": {**journey.slot, "taken": True}}),
         )
         return redirect("booking:slot_taken")
     except services.BookingFailed as failure:
-        return render(
+        return await arender(
             request,
             "booking/booking_failed.jinja",
             {"message": failure.message, "practice": practice},
@@ -425,9 +437,9 @@ def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
 
 @patient_required
 @require_GET
-def slot_taken(request: HttpRequest) -> HttpResponse:
-    journey = journeys.load(request)
-    scope = _search_scope(request)
+async def slot_taken(request: HttpRequest) -> HttpResponse:
+    journey = await journeys.aload(request)
+    scope = await _search_scope(request)
     if scope is None or not journey.slot:
         return redirect("booking:choose_slot")
     practices, dates = scope
@@ -436,7 +448,7 @@ def slot_taken(request: HttpRequest) -> HttpResponse:
         if "start" in journey.slot
         else timezone.now()
     )
-    alternatives = services.nearest_alternatives(
+    alternatives = await services.nearest_alternatives(
         request.user,
         practices,
         dates,
@@ -444,7 +456,7 @@ def slot_taken(request: HttpRequest) -> HttpResponse:
         taken_start=taken_start,
         correlation_id=services.new_correlation_id(),
     )
-    return render(
+    return await arender(
         request,
         "booking/slot_taken.jinja",
         {"alternatives": [presenters.SlotView(slot) for slot in alternatives]},
@@ -456,11 +468,11 @@ def slot_taken(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = services.booking_for(request.user, pk)
+async def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = await services.booking_for(request.user, pk)
     if booking.status != Booking.Status.BOOKED:
         return redirect("booking:appointment", pk=booking.pk)
-    return render(
+    return await arender(
         request,
         "booking/confirmation.jinja",
         {"booking": booking, "view": presenters.booking_view(booking)},
@@ -469,10 +481,10 @@ def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
 
 @patient_required
 @require_GET
-def appointments(request: HttpRequest) -> HttpResponse:
-    services.settle_pending(request.user, correlation_id=services.new_correlation_id())
-    bookings = list(services.bookings_for(request.user))
-    problems = services.refresh(
+async def appointments(request: HttpRequest) -> HttpResponse:
+    await services.settle_pending(request.user, correlation_id=services.new_correlation_id())
+    bookings = [booking async for booking in services.bookings_for(request.user)]
+    problems = await services.refresh(
         [b for b in bookings if services.is_upcoming(b)],
         request.user,
         correlation_id=services.new_correlation_id(),
@@ -480,7 +492,7 @@ def appointments(request: HttpRequest) -> HttpResponse:
     upcoming = [b for b in bookings if services.is_upcoming(b)]
     past = [b for b in bookings if not services.is_upcoming(b)]
     past.reverse()
-    return render(
+    return await arender(
         request,
         "booking/appointments.jinja",
         {
@@ -492,12 +504,12 @@ def appointments(request: HttpRequest) -> HttpResponse:
 
 @patient_required
 @require_GET
-def appointment(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = services.booking_for(request.user, pk)
-    problems = services.refresh(
+async def appointment(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = await services.booking_for(request.user, pk)
+    problems = await services.refresh(
         [booking], request.user, correlation_id=services.new_correlation_id()
     )
-    return render(
+    return await arender(
         request,
         "booking/appointment.jinja",
         {
@@ -511,8 +523,8 @@ def appointment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @patient_required
 @require_GET
-def calendar_file(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = services.booking_for(request.user, pk)
+async def calendar_file(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = await services.booking_for(request.user, pk)
     if not booking.appointment_id:
         raise Http404("Not booked")
     response = HttpResponse(
@@ -531,22 +543,25 @@ def _cancel_key(pk: int) -> str:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = services.booking_for(request.user, pk)
+async def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = await services.booking_for(request.user, pk)
     if booking.status != Booking.Status.BOOKED or not services.is_upcoming(booking):
         return redirect("booking:appointment", pk=booking.pk)
-    pending = request.session.get(_cancel_key(pk), {})
+    pending = await request.session.aget(_cancel_key(pk)) or {}
     form = CancelForm(
         request.POST if request.method == "POST" else None,
         initial={"reason": pending.get("reason", "")},
     )
     if request.method == "POST" and form.is_valid():
-        request.session[_cancel_key(pk)] = {
-            "reason": form.cleaned_data["reason"],
-            "request_id": pending.get("request_id") or str(uuid.uuid4()),
-        }
+        await request.session.aset(
+            _cancel_key(pk),
+            {
+                "reason": form.cleaned_data["reason"],
+                "request_id": pending.get("request_id") or str(uuid.uuid4()),
+            },
+        )
         return redirect("booking:cancel_confirm", pk=booking.pk)
-    return render(
+    return await arender(
         request,
         "booking/cancel.jinja",
         {"form": form, "booking": booking, "view": presenters.booking_view(booking)},
@@ -555,15 +570,15 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @patient_required
 @require_http_methods(["GET", "POST"])
-def cancel_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = services.booking_for(request.user, pk)
-    pending = request.session.get(_cancel_key(pk))
+async def cancel_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = await services.booking_for(request.user, pk)
+    pending = await request.session.aget(_cancel_key(pk))
     if booking.status == Booking.Status.CANCELLED:
         return redirect("booking:appointment", pk=booking.pk)
     if not pending:
         return redirect("booking:cancel", pk=booking.pk)
     if request.method == "GET":
-        return render(
+        return await arender(
             request,
             "booking/cancel_confirm.jinja",
             {
@@ -573,7 +588,7 @@ def cancel_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             },
         )
     try:
-        services.cancel_booking(
+        await services.cancel_booking(
             request.user,
             booking,
             pending["reason"],
@@ -581,10 +596,10 @@ def cancel_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             correlation_id=services.new_correlation_id(),
         )
     except gpconnect.ProviderError as error:
-        return render(
+        return await arender(
             request,
             "booking/cancel_failed.jinja",
             {"booking": booking, "message": presenters.cancel_message(error)},
         )
-    request.session.pop(_cancel_key(pk), None)
+    await request.session.apop(_cancel_key(pk), None)
     return redirect("booking:appointment", pk=booking.pk)

@@ -1,4 +1,4 @@
-"""When a request reached this process: stamped by the server entry points (asgi.py, wsgi.py).
+"""When a request reached this process: stamped by the server entry point (asgi.py).
 
 The sandbox measures a practice's latency from here. Measured from its view instead, a busy
 process (middleware, the hop to a worker thread, other requests' threads holding the GIL) added
@@ -6,16 +6,15 @@ its own queueing on top: under a 20-practice search on two cores, tens of millis
 """
 
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from django.http import HttpRequest
 
-# In an ASGI scope or a WSGI environ, as a time.monotonic() reading.
+# In an ASGI scope, as a time.monotonic() reading.
 KEY = "booking_site.arrived"
 
 ASGIApp = Callable[[MutableMapping[str, Any], Any, Any], Awaitable[None]]
-WSGIApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 def stamped_asgi(application: ASGIApp) -> ASGIApp:
@@ -29,18 +28,8 @@ def stamped_asgi(application: ASGIApp) -> ASGIApp:
     return stamped
 
 
-def stamped_wsgi(application: WSGIApp) -> WSGIApp:
-    """``application``, with each request's environ saying when it arrived."""
-
-    def stamped(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        environ[KEY] = time.monotonic()
-        return application(environ, start_response)
-
-    return stamped
-
-
 def arrived(request: HttpRequest) -> float | None:
     """When ``request`` reached this process (``time.monotonic``), if its server said."""
-    scope = getattr(request, "scope", None)  # an ASGIRequest's; a WSGIRequest's META is environ
-    value = (scope if scope is not None else request.META).get(KEY)
+    scope = getattr(request, "scope", None) or {}  # an ASGIRequest's (not the test client's)
+    value = scope.get(KEY)
     return value if isinstance(value, float) else None

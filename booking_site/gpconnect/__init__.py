@@ -1,11 +1,11 @@
 """GP Connect (Patient Facing) Appointment Management: the site's only way to reach practices.
 
-The only code in the project that talks HTTP to providers (STYLE rule 3). Async at its core;
-``booking_site.gpconnect.sync`` has the same calls for sync views.
+The only code in the project that talks HTTP to providers (STYLE rule 3). Async only: the views
+that wait on practices are async and await these calls on the server's event loop.
 
     search_free_slots / iter_free_slots   slot search across practices (slots.py)
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
-    session / use_transport               client lifetime and test transports (transport.py)
+    session / use_transport / open_shared / close_shared   client lifetime (transport.py)
     CredentialSource / SandboxCredentials bearer tokens (credentials.py)
 """
 
@@ -37,7 +37,7 @@ from booking_site.gpconnect.slots import (
     join_adjacent,
     search_free_slots,
 )
-from booking_site.gpconnect.transport import session, use_transport
+from booking_site.gpconnect.transport import close_shared, open_shared, session, use_transport
 from booking_site.gpconnect.types import (
     BookedAppointment,
     BookingDetails,
@@ -88,8 +88,10 @@ __all__ = [
     "are_adjacent",
     "book",
     "cancel",
+    "close_shared",
     "iter_free_slots",
     "join_adjacent",
+    "open_shared",
     "patient_appointments",
     "read_appointment",
     "search_free_slots",

@@ -16,10 +16,8 @@ bounds how many). A search still reads every practice's generation from the shar
 so a booking on any instance is seen at once; only the entries, and turning them back into
 objects, are skipped (docs/adr/0006-keeping-recent-slots-in-the-process.md).
 
-A search writes the entries it made to the shared cache once it is over, in one write on a
-thread of its own, so that pickling them never delays the practices still to answer; its copies
-are kept at once. A later search in the same process that has to read the shared cache waits
-for those writes first (docs/adr/0009-cache-writes-after-the-search-fewer-collections.md).
+A search keeps its copies at once and writes the entries it made to the shared cache in one
+write once every practice has answered, so that pickling them never delays a practice's reply.
 
 The cache is an optimisation: if it is down, searches go to the practices and say so in the log.
 """
@@ -27,10 +25,8 @@ The cache is an optimisation: if it is down, searches go to the practices and sa
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import hashlib
 import logging
-import os
 import secrets
 import threading
 import time
@@ -154,8 +150,6 @@ async def read_slots(places: Mapping[str, PracticeEndpoint]) -> dict[str, Slots]
             wanted.append(key)
         else:
             found[key] = slots
-    if wanted:
-        await written()
     for key, entry in (await get_many(wanted)).items():
         unpacked = unpack_slots(entry, places[key])
         if unpacked is not None:
@@ -166,7 +160,7 @@ async def read_slots(places: Mapping[str, PracticeEndpoint]) -> dict[str, Slots]
 
 class SlotWrites:
     """The windows' slots one search keeps: in this process at once, in the shared cache in one
-    write when ``send`` is called, once the search is over."""
+    write when ``send`` is awaited, once the search is over."""
 
     def __init__(self, ttl: int) -> None:
         self.ttl = ttl
@@ -180,71 +174,20 @@ class SlotWrites:
         _recent.keep(key, slots, expires_at)
         self._entries.append((key, slots, expires_at))
 
-    def send(self) -> None:
-        """Hand the entries kept so far to the process's cache writer, without waiting."""
+    async def send(self) -> None:
+        """Write the entries kept so far to the shared cache, in one write."""
         entries, self._entries = self._entries, []
-        if entries:
-            _writer.submit(_write_slots, entries)
-
-
-def _write_slots(entries: list[tuple[str, Slots, float]]) -> None:
-    """On the writer's thread: the entries that have not expired yet, in one shared cache write."""
-    # One timeout for the lot: the soonest expiry, so no entry outlives what it says.
-    ttl = int(min(expires_at for _, _, expires_at in entries) - _clock())
-    if ttl <= 0:
-        return
-    try:
-        cache.set_many({key: pack_slots(slots, at) for key, slots, at in entries}, ttl)
-    except Exception as error:
-        logger.warning("cache unavailable op=set_many error=%s", type(error).__name__)
-
-
-class _Writer:
-    """The process's one thread for shared cache writes that nobody waits for, in the order
-    they were submitted. Made on first use, and again in a forked child."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._last: concurrent.futures.Future | None = None
-
-    def submit(self, fn: Any, *args: Any) -> None:
-        with self._lock:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="gpconnect-cache-writer"
-                )
-            self._last = self._executor.submit(fn, *args)
-
-    def pending(self) -> concurrent.futures.Future | None:
-        """The last write submitted, if it has not finished (the ones before it have)."""
-        with self._lock:
-            last = self._last
-        return None if last is None or last.done() else last
-
-    def forget(self) -> None:
-        """In a forked child: the parent's writer thread does not exist here."""
-        self._lock = threading.Lock()
-        self._executor = self._last = None
-
-
-_writer = _Writer()
-os.register_at_fork(after_in_child=_writer.forget)
-
-
-async def written() -> None:
-    """Wait until every shared cache write this process has submitted so far is done."""
-    pending = _writer.pending()
-    if pending is not None:
-        # Shielded: a search that runs out of time stops waiting, but the write goes on.
-        await asyncio.shield(asyncio.wrap_future(pending))
-
-
-def wait_for_writes(timeout: float | None = None) -> None:
-    """``written()`` for sync callers (tests, and anything about to read the cache directly)."""
-    pending = _writer.pending()
-    if pending is not None:
-        pending.result(timeout)
+        if not entries:
+            return
+        # One timeout for the lot: the soonest expiry, so no entry outlives what it says.
+        ttl = int(min(expires_at for _, _, expires_at in entries) - _clock())
+        if ttl <= 0:
+            return
+        packed = {key: pack_slots(slots, at) for key, slots, at in entries}
+        try:
+            await cache.aset_many(packed, ttl)
+        except Exception as error:
+            logger.warning("cache unavailable op=set_many error=%s", type(error).__name__)
 
 
 def forget_recent() -> None:
@@ -257,7 +200,7 @@ class _RecentSlots:
 
     Safe to keep: an entry's key names the practice's generation, so a booking makes every
     search look for other keys, and a copy is dropped when its entry expires. Shared by the
-    threads of a process (the sync API's loop and any others), hence the lock.
+    threads of a process (each event loop's, and the test client's), hence the lock.
     """
 
     def __init__(self) -> None:

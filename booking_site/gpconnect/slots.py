@@ -115,12 +115,10 @@ async def _search(
     finally:
         for task in tasks:
             task.cancel()
-        try:
-            await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            # Only now, with every practice answered: pickling the entries for the shared cache
-            # would otherwise hold up the replies still to be read.
-            writes.send()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    # Only now, with every practice answered: pickling the entries for the shared cache would
+    # otherwise hold up the replies still to be read.
+    await writes.send()
 
 
 async def _cached_replies(

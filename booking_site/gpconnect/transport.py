@@ -5,42 +5,32 @@ requests in flight to each provider host, enforces the time limits, retries tran
 with the SAME ``X-Request-ID``, logs one line per round trip, and turns every failure into a
 ``ProviderError``.
 
-Client lifetime and event loops
--------------------------------
-An ``httpx.AsyncClient``'s pooled connections (and an ``asyncio.Semaphore``) belong to the event
-loop they were first used on. So there is one shared ``Session`` (pooled client, per-host bounds)
-per event loop (``current_session``), and ``session()`` opens a private one for a block.
+Client lifetime
+---------------
+The client is async only: views that wait on practices are async and await it on the server's
+own event loop, so no thread is held while a practice is slow.
 
-* Async callers (async views under ASGI, one long-lived loop per worker process) share their
-  loop's session, so connections to practices are reused across page requests.
-* Sync callers (``booking_site.gpconnect.sync``, used by the sync views) hand each call to the
-  process's **client loop**: one event loop in a daemon thread, started on first use (and again
-  in a forked child), whose shared session serves every sync call of the process. Connections
-  (and, to real practices, TLS sessions) are reused across page requests, and the per-host bound
-  holds for the whole process, under runserver, WSGI and ASGI alike. ``async_to_sync`` would run
-  each call on a loop of its own instead, so a client could not outlive the call.
+An ``httpx.AsyncClient``'s pooled connections (and an ``asyncio.Semaphore``) belong to the event
+loop they were first used on. So there is one shared ``Session`` (pooled client, per-host
+bounds) per event loop (``current_session``), and ``session()`` opens a private one for a block.
+A server process has one loop: the ASGI lifespan handler (``booking_site.asgi``) opens its
+session at start-up (``open_shared``) and closes it at shutdown (``close_shared``), and every
+page request reuses its connections. Elsewhere (the test client, a management command) a loop's
+shared session is made on first use.
 
 Shared sessions are rebuilt when a GPCONNECT_* or SANDBOX_* setting changes (tests do that).
-
-Tests inject a transport with ``session(transport=...)`` or ``use_transport(...)``. While a
-``use_transport`` transport is installed, sync calls run through ``async_to_sync`` on a loop of
-their own with a session of their own instead of on the client loop: an in-process provider
-(the sandbox through ``httpx.ASGITransport``) then runs its sync views on the calling thread,
-inside the test's database connection, as it does under a real test client.
+Tests inject a transport with ``session(transport=...)`` or ``use_transport(...)``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import functools
 import logging
-import os
 import random
 import re
 import ssl
-import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -48,10 +38,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 import httpx
-from asgiref.sync import async_to_sync
 from django.core.signals import setting_changed
 
-from booking_site.gpconnect import config, pool
+from booking_site.gpconnect import config
 from booking_site.gpconnect.errors import (
     ProviderError,
     Unavailable,
@@ -118,9 +107,7 @@ class Session:
             keepalive_expiry=30,
         )
         self.client = httpx.AsyncClient(
-            transport=transport
-            or _override_transport
-            or pool.transport(verify=_tls_context(), limits=limits),
+            transport=transport or _override_transport,
             verify=_tls_context(),
             timeout=httpx.Timeout(cfg.practice_timeout),
             limits=limits,
@@ -166,8 +153,8 @@ class Session:
 def _tls_context() -> ssl.SSLContext:
     """httpx's default verifying context (certifi's CA bundle, unless SSL_CERT_FILE or
     SSL_CERT_DIR says otherwise), built once per process: building it loads the whole CA bundle
-    (about 20 ms), and the sync API opens a client for every call. A configured context is
-    safely shared by clients, threads and event loops."""
+    (about 20 ms), and every event loop and ``session()`` opens a client. A configured context
+    is safely shared by clients, threads and event loops."""
     return httpx.create_ssl_context()
 
 
@@ -175,7 +162,6 @@ _current: ContextVar[Session | None] = ContextVar("gpconnect_session", default=N
 _per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
     weakref.WeakKeyDictionary()
 )
-_sessions_lock = threading.Lock()
 _override_transport: httpx.AsyncBaseTransport | None = None
 
 
@@ -185,23 +171,28 @@ def current_session() -> Session:
     if active is not None:
         return active
     loop = asyncio.get_running_loop()
-    with _sessions_lock:
-        shared = _per_loop.get(loop)
-        if shared is None or shared.closed:
-            shared = _per_loop[loop] = Session()
+    shared = _per_loop.get(loop)
+    if shared is None or shared.closed:
+        shared = _per_loop[loop] = Session()
     return shared
+
+
+async def open_shared() -> None:
+    """Make this loop's shared session now (a server process's start-up)."""
+    current_session()
+
+
+async def close_shared() -> None:
+    """Close this loop's shared session and its pooled connections (a server's shutdown)."""
+    shared = _per_loop.pop(asyncio.get_running_loop(), None)
+    if shared is not None:
+        await shared.aclose()
 
 
 def reset_sessions() -> None:
     """Forget the shared sessions, so the next call on each loop builds one from the current
-    settings; the client loop's is closed on that loop (others die with their loops)."""
-    client_loop = _client_loop.running()
-    with _sessions_lock:
-        dropped = list(_per_loop.items())
-        _per_loop.clear()
-    for loop, shared in dropped:
-        if loop is client_loop:
-            asyncio.run_coroutine_threadsafe(shared.aclose(), loop)
+    settings (a forgotten session's client is left to the garbage collector)."""
+    _per_loop.clear()
 
 
 def _settings_changed(*, setting: str, **kwargs: object) -> None:
@@ -240,85 +231,6 @@ def use_transport(transport: httpx.AsyncBaseTransport) -> Iterator[None]:
     finally:
         _override_transport = previous
         reset_sessions()
-
-
-# --- Sync callers ------------------------------------------------------------------------------
-
-# How long past the call's own time limits a sync caller waits before giving up on the loop.
-STALL_MARGIN_SECONDS = 5.0
-
-
-class _ClientLoop:
-    """The process's event loop for sync callers, running in a daemon thread of its own."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-
-    def running(self) -> asyncio.AbstractEventLoop | None:
-        if self._thread is not None and self._thread.is_alive():
-            return self._loop
-        return None
-
-    def get(self) -> asyncio.AbstractEventLoop:
-        with self._lock:
-            loop = self.running()
-            if loop is None:
-                loop = asyncio.new_event_loop()
-                thread = threading.Thread(
-                    target=loop.run_forever, name="gpconnect-client-loop", daemon=True
-                )
-                thread.start()
-                self._loop, self._thread = loop, thread
-            return loop
-
-    def forget(self) -> None:
-        """In a forked child: the parent's loop thread does not exist here."""
-        self._lock = threading.Lock()
-        self._loop = self._thread = None
-
-
-_client_loop = _ClientLoop()
-
-
-def _after_fork_in_child() -> None:
-    global _sessions_lock
-    _client_loop.forget()
-    _sessions_lock = threading.Lock()
-    _per_loop.clear()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def run_sync[**P, R](func: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs) -> R:
-    """Run the client call ``func(*args, **kwargs)`` for a sync caller and return its result.
-
-    It runs on the client loop, with that loop's shared session. Each call bounds itself by the
-    overall deadline; should the loop itself stall, the caller still gets ``Unavailable`` soon
-    after the deadline, never a request that hangs.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        raise RuntimeError("This is the sync API; from async code, await the gpconnect calls")
-    if _override_transport is not None:
-
-        async def in_own_session() -> R:
-            async with session():
-                return await func(*args, **kwargs)
-
-        return async_to_sync(in_own_session)()
-    cfg = config.current()
-    future = asyncio.run_coroutine_threadsafe(func(*args, **kwargs), _client_loop.get())
-    try:
-        return future.result(timeout=cfg.deadline + cfg.practice_timeout + STALL_MARGIN_SECONDS)
-    except concurrent.futures.TimeoutError:
-        future.cancel()
-        raise Unavailable(timed_out=True) from None
 
 
 async def exchange(

@@ -45,3 +45,17 @@ def practices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
     """The practices with these ODS codes, in the order given; unknown codes are dropped."""
     found = {p.ods_code: p for p in Practice.objects.filter(ods_code__in=ods_codes)}
     return [found[code] for code in ods_codes if code in found]
+
+
+async def afederation_practices(practice: Practice) -> list[Practice]:
+    """``federation_practices`` for async views."""
+    if practice.federation_id is None:
+        return []
+    query = Practice.objects.filter(federation_id=practice.federation_id).order_by("name")
+    return [p async for p in query]
+
+
+async def apractices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
+    """``practices_by_ods`` for async views."""
+    found = {p.ods_code: p async for p in Practice.objects.filter(ods_code__in=ods_codes)}
+    return [found[code] for code in ods_codes if code in found]

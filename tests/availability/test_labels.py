@@ -4,6 +4,7 @@ on purpose, searched through the sandbox like any other."""
 import datetime
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from booking_site import gpconnect
@@ -166,7 +167,7 @@ def test_the_seeded_badly_labelled_practice_is_flagged_and_a_well_run_one_is_not
     dates = gpconnect.DateRange(tomorrow, tomorrow + datetime.timedelta(days=13))
 
     # When a member of North Riverside staff previews Beeston Hill and Riverside
-    _, [beeston, riverside] = services.preview(
+    _, [beeston, riverside] = async_to_sync(services.preview)(
         staff, practices, dates, kind=StaffSearch.Kind.PREVIEW
     )
 

@@ -6,6 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.urls import NoReverseMatch
 from django.utils import timezone
 
@@ -190,7 +191,7 @@ def test_the_grid_counts_free_slots_by_day_time_of_day_and_delivery_channel(worl
     user = world.staff
     dates = gpconnect.DateRange(monday, monday + datetime.timedelta(days=6))
 
-    _, [preview] = services.preview(
+    _, [preview] = async_to_sync(services.preview)(
         user, services.require_practices(user, ["A20047"]), dates, kind="preview"
     )
     view = presenters.PracticeView.of(preview, dates)

@@ -1,1 +1,1 @@
-"""Browser tests: Playwright driving Debian's chromium against the live test server."""
+"""Browser tests: Playwright driving Debian's chromium against the site served by uvicorn."""

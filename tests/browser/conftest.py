@@ -1,18 +1,23 @@
-"""Fixtures for browser tests: one chromium for them all, a fresh context and page per test.
+"""Fixtures for browser tests: the site in a uvicorn process, one chromium for them all, and a
+fresh context and page per test.
 
-Every test here is marked `browser`. Pages open on pytest-django's live server (`page.goto("/")`
-works: the context's base URL is the server) and can reach nothing else, so the NHS fonts on
-assets.nhs.uk fail at once instead of waiting on a network this machine may not have.
-The Content Security Policy stays enforced, so a test sees what a patient's browser would refuse.
+Every test here is marked `browser`. Pages open on the site as production serves it: its ASGI
+application run by uvicorn in a process of its own (tests/serving.py), started once for the
+browser tests. `page.goto("/")` works: the context's base URL is the server. Pages can reach
+nothing else, so the NHS fonts on assets.nhs.uk fail at once instead of waiting on a network
+this machine may not have. The Content Security Policy stays enforced, so a test sees what a
+patient's browser would refuse.
 """
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.browser.helpers import BrowserProblems, KeyboardUser, open_site_context
+from tests.serving import SiteServer, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_MISSING = (
@@ -20,6 +25,8 @@ CHROMIUM_MISSING = (
     "Install Debian's chromium: `make browser-deps` (as root) or `apt-get install chromium`."
 )
 BROWSER_TESTS = Path(__file__).parent
+# The server and where its log stood when a test began, to show what it printed if it fails.
+SERVER_LOG_AT_START = pytest.StashKey[tuple[SiteServer, int]]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -27,6 +34,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.failed and SERVER_LOG_AT_START in item.stash:
+        server, offset = item.stash[SERVER_LOG_AT_START]
+        output = server.output_since(offset)
+        report.sections.append(("uvicorn output during the test", output or "(nothing)"))
+    return report
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
@@ -64,15 +81,32 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+@pytest.fixture(scope="package")
+def site_server(django_db_setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
+    """uvicorn serving the site on the test database, started once for the browser tests.
+
+    It depends on `django_db_setup` so that it stops before the test database is dropped
+    (PostgreSQL refuses to drop a database that still has connections), and, like `browser`,
+    it ends with the last browser test.
+    """
+    with serving(tmp_path_factory.mktemp("uvicorn")) as server:
+        yield server
+
+
 @pytest.fixture
-def sandbox_over_http(settings, live_server) -> None:
-    """The site asks the sandbox at the live server, over HTTP as it would a practice, with
-    limits short enough for a test."""
-    settings.SANDBOX_BASE_URL = f"{live_server.url}/sandbox"
-    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 2
-    settings.GPCONNECT_DEADLINE_SECONDS = 3
-    settings.GPCONNECT_RETRIES = 0
-    settings.SANDBOX_HANG_SECONDS = 3
+def site(
+    site_server: SiteServer, transactional_db, settings, request: pytest.FixtureRequest
+) -> SiteServer:
+    """The site's server (`site.url`), with the test sharing its cache, emptied first.
+
+    The server's searches are cached; every test re-creates practices with the same ODS codes,
+    so a search left from an earlier test must not be found. Data the test makes is committed,
+    and flushed after it, so the server sees it and the next test does not.
+    """
+    settings.CACHES = site_server.caches
+    cache.clear()
+    request.node.stash[SERVER_LOG_AT_START] = (site_server, site_server.log_size())
+    return site_server
 
 
 @pytest.fixture
@@ -84,14 +118,14 @@ def browser_problems() -> BrowserProblems:
 
 @pytest.fixture
 def new_context(
-    browser: Browser, live_server, browser_problems: BrowserProblems
+    browser: Browser, site: SiteServer, browser_problems: BrowserProblems
 ) -> Iterator[Callable[..., BrowserContext]]:
-    """Make a browser context on the live server; keyword arguments go to `browser.new_context`.
+    """Make a browser context on the site; keyword arguments go to `browser.new_context`.
     For a second person in the same test (another patient, a member of staff)."""
     contexts: list[BrowserContext] = []
 
     def make(**options) -> BrowserContext:
-        context = open_site_context(browser, live_server.url, browser_problems, **options)
+        context = open_site_context(browser, site.url, browser_problems, **options)
         contexts.append(context)
         return context
 

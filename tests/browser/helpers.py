@@ -127,7 +127,7 @@ def _describe_violations(url: str, violations: list[dict]) -> str:
 class BrowserProblems:
     """Everything the browser complained about while a test ran, across all of its pages.
 
-    Requests the test setup blocks on purpose (anything not on the live server, such as the NHS
+    Requests the test setup blocks on purpose (anything not on the site's server, such as the NHS
     fonts on assets.nhs.uk) and error pages served on purpose (a 404 document) are not problems.
     """
 

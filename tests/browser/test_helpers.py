@@ -1,6 +1,6 @@
 """The browser test helpers catch what they are there to catch, under the site's real CSP.
 
-Each probe page is served at a live-server address by the test itself, with the Content
+Each probe page is served at an address of the site by the test itself, with the Content
 Security Policy header the site sends, so the helpers are shown failing on a real breach.
 """
 

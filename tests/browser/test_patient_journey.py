@@ -1,12 +1,11 @@
 """The patient journey in a real browser: find, book, confirm, view and cancel a GP appointment.
 
-The site reaches the provider sandbox over real HTTP at the live server's own address, as it
+The site reaches the provider sandbox over real HTTP at the server's own address, as it
 would reach a practice. Every page and state reached is checked with axe.
 """
 
 import datetime
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings as site_settings
@@ -22,8 +21,9 @@ from booking_site.sandbox.models import Practice as SandboxPractice
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
 from tests.factories import DEMO_PASSWORD, make_patient
 from tests.sandbox import factories as sandbox
+from tests.serving import SiteServer
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox_over_http")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 HOME = "A20047"
 HOME_NAME = "Riverside Medical Practice"
@@ -65,8 +65,8 @@ class Surgeries:
 
 
 @pytest.fixture
-def surgeries(live_server) -> Surgeries:
-    return Surgeries(live_server.url)
+def surgeries(site: SiteServer) -> Surgeries:
+    return Surgeries(site.url)
 
 
 def day_ahead(days: int, hour: int, minute: int = 0) -> datetime.datetime:
@@ -78,28 +78,26 @@ def tomorrow_at(hour: int, minute: int = 0) -> datetime.datetime:
     return day_ahead(1, hour, minute)
 
 
-def sign_in_as(context: BrowserContext, patient, live_server) -> None:
+def sign_in_as(context: BrowserContext, patient, site: SiteServer) -> None:
     """Give the browser the session cookie of a signed-in patient (signing in through the page
     is covered by the first journey)."""
     client = Client()
     client.force_login(patient, backend="django.contrib.auth.backends.ModelBackend")
     name = site_settings.SESSION_COOKIE_NAME
-    context.add_cookies(
-        [{"name": name, "value": client.cookies[name].value, "url": live_server.url}]
-    )
+    context.add_cookies([{"name": name, "value": client.cookies[name].value, "url": site.url}])
 
 
 @pytest.fixture
-def signed_in_page(page: Page, surgeries: Surgeries, live_server) -> Page:
+def signed_in_page(page: Page, surgeries: Surgeries, site: SiteServer) -> Page:
     """A page with JavaScript on, signed in as the patient registered at the home practice."""
-    sign_in_as(page.context, surgeries.patient, live_server)
+    sign_in_as(page.context, surgeries.patient, site)
     return page
 
 
 @pytest.fixture
-def signed_in_no_js_page(no_js_page: Page, surgeries: Surgeries, live_server) -> Page:
+def signed_in_no_js_page(no_js_page: Page, surgeries: Surgeries, site: SiteServer) -> Page:
     """A page with JavaScript off, signed in as the patient registered at the home practice."""
-    sign_in_as(no_js_page.context, surgeries.patient, live_server)
+    sign_in_as(no_js_page.context, surgeries.patient, site)
     return no_js_page
 
 
@@ -466,7 +464,7 @@ def test_a_time_booked_by_someone_else_first_offers_the_nearest_others(
     signed_in_page: Page,
     new_context,
     surgeries: Surgeries,
-    live_server,
+    site: SiteServer,
     browser_problems: BrowserProblems,
 ):
     # Given two patients of the same practice, and its free times around 10am tomorrow
@@ -477,7 +475,7 @@ def test_a_time_booked_by_someone_else_first_offers_the_nearest_others(
     surgeries.slots("B82617", tomorrow_at(10, 10))
     patient_a = signed_in_page
     patient_b = new_context().new_page()
-    sign_in_as(patient_b.context, surgeries.other_patient, live_server)
+    sign_in_as(patient_b.context, surgeries.other_patient, site)
 
     # And both have chosen 10am and are checking their answers
     choose_and_check(patient_a, "10am", "Sore knee")
@@ -648,27 +646,30 @@ def test_form_errors_are_summarised_and_lead_to_their_fields(
 # --- 8: cancelling too late ---------------------------------------------------------------------
 
 
-def book_through_the_views(patient) -> None:
-    """Book the first free time at the patient's practice in the next 7 days, as the browser
-    would, but through Django's test client: the setup for tests about an existing booking.
+def book_over_http(page: Page) -> None:
+    """Book the first free time at the signed-in patient's practice in the next 7 days with the
+    requests the pages would send, but not through the pages: the setup for tests about an
+    existing booking. The requests share the page's cookies, so they are the patient's."""
+    site = page.context.request
 
-    In a thread of its own: Playwright keeps an event loop running in this one, and the site's
-    client refuses to start its own where one is running."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(_book_through_the_views, patient).result()
+    def form_token(path: str) -> str:
+        form = site.get(path).text()
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form)[1]
 
-
-def _book_through_the_views(patient) -> None:
-    client = Client()
-    client.force_login(patient, backend="django.contrib.auth.backends.ModelBackend")
-    client.post("/book/where/", {"scope": "mine"})
-    client.post("/book/when/", {"period": "7"})
-    results = client.get("/book/times/").content.decode().replace("&amp;", "&")
-    [choose, *_] = re.findall(r'href="(/book/details/\?[^"]+)"', results)
-    client.get(choose)
-    client.post("/book/details/", {"reason": "Sore knee", "note": ""})
-    confirmed = client.post("/book/check/")
-    assert confirmed.status_code == 302, "booked"
+    site.post(
+        "/book/where/", form={"csrfmiddlewaretoken": form_token("/book/where/"), "scope": "mine"}
+    )
+    results = site.post(
+        "/book/when/", form={"csrfmiddlewaretoken": form_token("/book/when/"), "period": "7"}
+    )
+    [choose, *_] = re.findall(r'href="(/book/details/\?[^"]+)"', results.text())
+    site.get(choose.replace("&amp;", "&"))
+    site.post(
+        "/book/details/",
+        form={"csrfmiddlewaretoken": form_token("/book/details/"), "reason": "Sore knee"},
+    )
+    confirmed = site.post("/book/check/", form={"csrfmiddlewaretoken": form_token("/book/check/")})
+    assert re.search(r"/appointments/\d+/confirmation/$", confirmed.url), "booked"
 
 
 def test_cancelling_too_late_says_to_phone_the_practice(
@@ -677,7 +678,7 @@ def test_cancelling_too_late_says_to_phone_the_practice(
     page = signed_in_page
     # Given a booked appointment at a practice that stops online cancelling long before
     surgeries.slots(HOME, tomorrow_at(9))
-    book_through_the_views(surgeries.patient)
+    book_over_http(page)
     surgeries.switch(HOME, cancellation_cutoff_minutes=100_000)
 
     # When the patient opens it from their appointments

@@ -1,7 +1,7 @@
 """The staff availability preview in a real browser: with JavaScript (practices arrive one by
 one), with the keyboard alone, and without JavaScript. Every state reached is checked with axe.
 
-The site reaches the provider sandbox over real HTTP at the live server's own address, as it
+The site reaches the provider sandbox over real HTTP at the server's own address, as it
 would reach a practice.
 """
 
@@ -20,8 +20,9 @@ from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
 from tests.sandbox import factories as sandbox
+from tests.serving import SiteServer
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("sandbox_over_http")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SERVICE = " - Book a GP appointment - NHS"
 TITLE = "Preview appointment availability"
@@ -71,17 +72,17 @@ class Federation_:
 
 
 @pytest.fixture
-def federation(live_server) -> Federation_:
-    return Federation_(live_server.url)
+def federation(site: SiteServer) -> Federation_:
+    return Federation_(site.url)
 
 
-def sign_in_as(context: BrowserContext, user, live_server) -> None:
+def sign_in_as(context: BrowserContext, user, site: SiteServer) -> None:
     """Give the browser the session cookie of a signed-in member of staff."""
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]
     context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": site.url}]
     )
 
 
@@ -111,10 +112,10 @@ def expect_morning_open(page: Page) -> None:
 
 
 def test_staff_preview_their_federation_with_practices_arriving_one_by_one(
-    page: Page, federation: Federation_, live_server, browser_problems: BrowserProblems
+    page: Page, federation: Federation_, site: SiteServer, browser_problems: BrowserProblems
 ):
     # Given a member of staff, signed in, on the preview page
-    sign_in_as(page.context, federation.staff, live_server)
+    sign_in_as(page.context, federation.staff, site)
     page.goto("/staff/availability/")
     expect(page).to_have_title(TITLE + SERVICE)
     assert_no_axe_violations(page)
@@ -147,11 +148,11 @@ def test_a_keyboard_user_chooses_practices_and_a_week_and_opens_a_cell(
     page: Page,
     keyboard_user: KeyboardUser,
     federation: Federation_,
-    live_server,
+    site: SiteServer,
     browser_problems: BrowserProblems,
 ):
     # Given a member of staff using the keyboard alone, on the preview page
-    sign_in_as(page.context, federation.staff, live_server)
+    sign_in_as(page.context, federation.staff, site)
     page.goto("/staff/availability/")
 
     # When they move to "Practices I choose" and tick Riverside with Space
@@ -187,10 +188,10 @@ def test_a_keyboard_user_chooses_practices_and_a_week_and_opens_a_cell(
 
 
 def test_the_preview_works_without_javascript(
-    no_js_page: Page, federation: Federation_, live_server, browser_problems: BrowserProblems
+    no_js_page: Page, federation: Federation_, site: SiteServer, browser_problems: BrowserProblems
 ):
     page = no_js_page
-    sign_in_as(page.context, federation.staff, live_server)
+    sign_in_as(page.context, federation.staff, site)
     page.goto("/staff/availability/")
 
     # When they ask without choosing anything

@@ -50,24 +50,20 @@ def test_other_asgi_scopes_pass_through_as_they_are(fixed_clock):
     assert arrival.KEY not in lifespan
 
 
-def test_a_wsgi_request_is_stamped_in_its_environ(fixed_clock):
-    def inner(environ, start_response):
-        return [str(environ[arrival.KEY]).encode()]
-
-    assert arrival.stamped_wsgi(inner)({}, None) == [b"500.25"]
-
-
-def test_a_request_says_when_it_arrived_from_its_scope_or_its_environ():
-    wsgi_request = RequestFactory().get("/", **{arrival.KEY: 12.5})
+def test_a_request_says_when_it_arrived_from_its_scope():
     asgi_request = RequestFactory().get("/")
     asgi_request.scope = {"type": "http", arrival.KEY: 7.25}
 
-    assert arrival.arrived(wsgi_request) == 12.5
     assert arrival.arrived(asgi_request) == 7.25
 
 
 @pytest.mark.parametrize("value", [None, "12.5", 3])
 def test_a_request_without_a_stamp_has_no_arrival(value):
-    extra = {} if value is None else {arrival.KEY: value}
+    request = RequestFactory().get("/")
+    request.scope = {"type": "http"} if value is None else {"type": "http", arrival.KEY: value}
 
-    assert arrival.arrived(RequestFactory().get("/", **extra)) is None
+    assert arrival.arrived(request) is None
+
+
+def test_a_request_made_by_the_test_client_has_no_arrival():
+    assert arrival.arrived(RequestFactory().get("/")) is None

@@ -3,9 +3,7 @@
 import asyncio
 import contextlib
 import dataclasses
-import os
 import pickle
-import threading
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -460,7 +458,6 @@ def test_a_repeated_search_is_read_from_the_cache_in_as_few_round_trips(
 
     async def twice():
         first = await _search(practices)()
-        await caching.written()  # only the second search's reads are counted
         if elsewhere:
             caching.forget_recent()
         counted.calls.clear()
@@ -505,7 +502,6 @@ def test_a_copy_read_from_the_shared_cache_expires_with_the_entry(monkeypatch):
 
     async def on_another_instance():
         await search_at(1_000_000)  # stored by one instance, to expire 60 s later
-        await caching.written()
         caching.forget_recent()
         return [
             await search_at(1_000_050),  # another instance reads it and keeps a copy
@@ -538,7 +534,7 @@ def test_the_process_keeps_at_most_slot_cache_local_slots(settings, monkeypatch)
         writes = caching.SlotWrites(60)
         writes.keep("first", slots)
         writes.keep("second", slots)
-        writes.send()
+        await writes.send()
         return await caching.read_slots({"first": RIVERSIDE, "second": RIVERSIDE})
 
     found = asyncio.run(keep_two_read_both())
@@ -556,7 +552,6 @@ def test_no_slots_are_kept_in_the_process_when_turned_off(settings, monkeypatch)
 
     async def twice():
         await _search([RIVERSIDE, HILLSIDE])()
-        await caching.written()
         counted.calls.clear()
         return await _search([RIVERSIDE, HILLSIDE])()
 
@@ -581,7 +576,6 @@ def test_the_shared_cache_is_written_in_one_go_once_every_practice_has_answered(
             [RIVERSIDE, HILLSIDE, MEANWOOD],
             on_result=lambda result: seen_with_a_result.append(_writes(counted.calls)),
         )()
-        await caching.written()
         writes = _writes(counted.calls)
         caching.forget_recent()  # as another instance: only the shared cache has them
         return writes, await _search([RIVERSIDE, HILLSIDE, MEANWOOD])()
@@ -590,36 +584,9 @@ def test_the_shared_cache_is_written_in_one_go_once_every_practice_has_answered(
 
     # No practice's result waited for a shared cache write; then one write held all three.
     assert seen_with_a_result == [[], [], []]
-    assert writes == ["set_many"]
+    assert writes == ["aset_many"]
     assert len(recorder.requests) == 3
     assert [r.from_cache for r in again] == [True, True, True]
-
-
-def test_a_search_reading_the_shared_cache_waits_for_this_processs_writes(monkeypatch):
-    held = threading.Event()
-    real_write = caching._write_slots
-
-    def held_write(entries):
-        held.wait(5)
-        real_write(entries)
-
-    monkeypatch.setattr(caching, "_write_slots", held_write)
-    recorder = Recorder(lambda r: _one_slot_reply())
-
-    async def search_twice():
-        await _search([RIVERSIDE, HILLSIDE])()
-        caching.forget_recent()
-        second = asyncio.ensure_future(_search([RIVERSIDE, HILLSIDE])())
-        await asyncio.sleep(0.05)
-        waiting = not second.done()
-        held.set()
-        return waiting, await second
-
-    (waiting, second), _ = run(recorder, search_twice)
-
-    assert waiting
-    assert len(recorder.requests) == 2
-    assert [r.from_cache for r in second] == [True, True]
 
 
 def test_a_cache_that_fails_a_write_is_logged_and_the_search_is_unaffected(monkeypatch, caplog):
@@ -633,7 +600,6 @@ def test_a_cache_that_fails_a_write_is_logged_and_the_search_is_unaffected(monke
     monkeypatch.setattr(caching, "cache", Broken())
 
     [result], _ = run(lambda r: _one_slot_reply(), _search([RIVERSIDE]))
-    caching.wait_for_writes(5)
 
     assert result.status == gpconnect.ResultStatus.SLOTS
     assert "cache unavailable op=set_many error=ConnectionError" in caplog.text
@@ -645,32 +611,11 @@ def test_an_entry_that_expired_before_its_write_is_not_written(monkeypatch):
     slots = _slots(builders.slot("a", "2027-03-01T09:00:00+00:00"))
     writes = caching.SlotWrites(60)
     writes.keep("fresh", slots)
-    clock["now"] += 61  # the writer is late: the entry has expired meanwhile
+    clock["now"] += 61  # the search outlived the entry: it has expired meanwhile
 
-    writes.send()
-    caching.wait_for_writes(5)
+    asyncio.run(writes.send())
 
     assert cache.get("fresh") is None
-
-
-# The child only uses the writer, which it makes afresh: that is what the test is about.
-@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
-def test_a_forked_child_writes_to_the_cache_on_a_writer_of_its_own():
-    caching._writer.submit(time.sleep, 0)  # the parent's writer thread exists, idle
-    caching.wait_for_writes(5)
-    child = os.fork()
-    if child == 0:  # pragma: no cover (the child process)
-        code = 1
-        try:
-            done = []
-            caching._writer.submit(done.append, "written")
-            caching.wait_for_writes(5)
-            code = 0 if done == ["written"] else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(child, 0)
-
-    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_a_booking_forgets_the_practices_cached_slots_and_only_that_practices():

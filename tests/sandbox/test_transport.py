@@ -8,9 +8,9 @@ import uuid
 import httpx
 import pytest
 from asgiref.sync import async_to_sync
+from django.contrib.sessions.middleware import SessionMiddleware
 
 from booking_site.asgi import application
-from booking_site.core.middleware import SyncChainMiddleware
 from booking_site.sandbox import search
 from booking_site.sandbox.tokens import issue_token
 from tests.sandbox import factories
@@ -267,13 +267,13 @@ def test_under_asgi_the_latency_counts_from_when_the_request_reached_the_server(
     stepped = SteppedClock()
     monkeypatch.setattr("booking_site.sandbox.api.time", stepped)
     monkeypatch.setattr("booking_site.core.arrival.time", stepped)
-    inner = SyncChainMiddleware.__call__
+    inner = SessionMiddleware.process_request
 
     def queued(self, request):  # the request waits its turn inside the server
         stepped.now += 0.15
         return inner(self, request)
 
-    monkeypatch.setattr(SyncChainMiddleware, "__call__", queued)
+    monkeypatch.setattr(SessionMiddleware, "process_request", queued)
 
     async def search_through_the_sites_asgi_application():
         async with httpx.AsyncClient(
