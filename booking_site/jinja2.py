@@ -12,6 +12,8 @@ def environment(**options) -> Environment:
     # name clash. ChainableUndefined is what those macros expect for missing nested params.
     options["loader"] = ChoiceLoader([options["loader"], PackageLoader("nhsuk_frontend_jinja")])
     options["undefined"] = ChainableUndefined
+    options.setdefault("trim_blocks", True)
+    options.setdefault("lstrip_blocks", True)
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.globals.update({"static": static, "url": _url, "service_name": "Book a GP appointment"})
     env.globals.update(JINJA_GLOBALS)
