@@ -1,11 +1,13 @@
 """Parse: turning a 1,000-slot slot search reply into FreeSlots, against json.loads of it.
 
 Target (issue 3): at most 4x ``json.loads`` of the same bytes, both measured in the same run.
+Not one of issue 13's five figures: it isolates the parse within the client's CPU (``client.py``).
 
 The replies are real: the sandbox serves them (over HTTP, from a separate server process) for
-exactly the query the client sends, with the Schedules, Practitioners, Locations and the
-Organization included. Two shapes of diary, 1,000 free slots each: 5 schedules of 20 slots a
-day, and 25 schedules of 4 a day (schedules cost more than slots to check).
+exactly the query the client sends (``build.slot_search_query``), with the Schedules,
+Practitioners, Locations and the Organization included. Two shapes of diary, 1,000 free slots
+each: 5 schedules of 20 slots a day, and 25 schedules of 4 a day (schedules cost more than slots
+to check).
 
 What is timed is the client's own parsing entry point on those bytes, as ``_search_window``
 calls it: ``fhir.parse_slot_reply(content, practice)``, so decoding is counted too. A sandbox
@@ -28,14 +30,16 @@ import json
 import statistics
 import sys
 import time
-from urllib.parse import urlencode
+import uuid
 
-import _sandbox as sb
+import _figures as fig
+import _harness as h
+from _servers import SandboxServer
 
 TARGET = 4.0
 DIARIES = {
-    "5 schedules": sb.Diary(schedules=5, per_day=20),
-    "25 schedules": sb.Diary(schedules=25, per_day=4),
+    "5 schedules": h.Diary(schedules=5, per_day=20),
+    "25 schedules": h.Diary(schedules=25, per_day=4),
 }
 WARMUP = 20
 REPS = 40
@@ -43,26 +47,24 @@ ROUNDS = 5
 
 
 def main() -> int:
-    args = sb.arguments(__doc__)
-    sb.configure()
+    h.configure()
     practices = {
-        label: sb.create_practices(1, diary, prefix=f"Q{n}")[0]
+        label: h.create_practices([0], diary, prefix=f"Q{n}")[0]
         for n, (label, diary) in enumerate(DIARIES.items())
     }
-    machine = sb.machine()
+    endpoints = {label: h.endpoints([p])[0] for label, p in practices.items()}
     try:
-        with sb.SandboxServer(args.server, args.workers) as server:
-            replies = {label: fetch(server, practice) for label, practice in practices.items()}
+        with SandboxServer() as sandbox:
+            replies = {label: fetch(sandbox, practice) for label, practice in practices.items()}
     finally:
-        sb.cleanup()
-    endpoints = {label: sb.endpoints([p])[0] for label, p in practices.items()}
+        h.cleanup()
 
     rows, shapes = [], []
     for label, content in replies.items():
-        measured, shape = measure(label, content, endpoints[label], DIARIES[label].slots)
+        measured, shape = measure(label, content, endpoints[label], DIARIES[label].slots_per_window)
         rows += measured
         shapes.append(shape)
-    passed = sb.print_table(
+    passed = fig.print_table(
         f"Parse: a 1,000-slot slot search reply into FreeSlots, against json.loads of the same "
         f"bytes ({ROUNDS} rounds of {REPS} after {WARMUP} warm-ups; PASS/FAIL on the median)",
         rows,
@@ -72,44 +74,44 @@ def main() -> int:
             "(decoding included; these replies take the typed way)",
             "careful way: fhir.parse_free_slots(fhir.load_json(content), practice), which a "
             "reply with any deviation takes",
-            f"machine: {machine}",
+            f"machine: {fig.machine()}",
         ],
     )
     return 0 if passed else 1
 
 
-def fetch(server: sb.SandboxServer, practice) -> bytes:
+def fetch(sandbox: SandboxServer, practice: h.Practice) -> bytes:
     """The sandbox's reply to the client's own slot search query, fetched with plain HTTP."""
+    import httpx
     from django.conf import settings
 
     from booking_site.gpconnect import build, config
 
-    token_reply = server.fetch(
-        "/sandbox/oauth2/token",
-        method="POST",
-        body=urlencode(
-            {
+    base = f"{sandbox.base_url}/sandbox"
+    with httpx.Client(timeout=30) as http:
+        token_reply = http.post(
+            f"{base}/oauth2/token",
+            data={
                 "grant_type": "client_credentials",
                 "client_id": settings.SANDBOX_CLIENT_ID,
                 "client_secret": settings.SANDBOX_CLIENT_SECRET,
-            }
-        ),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    token = json.loads(token_reply)["access_token"]
-    window = sb.search_range().windows()[0]
-    query = build.slot_search_query(window, config.current())
-    return server.fetch(
-        f"/sandbox/{practice.ods_code}/FHIR/STU3/Slot?{query}",
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/fhir+json",
-            "X-Request-ID": "00000000-0000-4000-8000-000000000001",
-        },
-    )
+            },
+        )
+        token_reply.raise_for_status()
+        query = build.slot_search_query(h.window(0), config.current())
+        reply = http.get(
+            f"{base}/{practice.ods_code}/FHIR/STU3/Slot?{query}",
+            headers={
+                "Authorization": f"Bearer {token_reply.json()['access_token']}",
+                "Accept": "application/fhir+json",
+                "X-Request-ID": str(uuid.uuid4()),
+            },
+        )
+        reply.raise_for_status()
+        return reply.content
 
 
-def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[sb.Row], str]:
+def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[fig.Row], str]:
     from booking_site.gpconnect import fhir
 
     def loads() -> None:
@@ -150,8 +152,8 @@ def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[s
     for _ in range(WARMUP):
         for timing in timings.values():
             timing()
-    took = {name: sb.Series() for name in timings}
-    ratios = {name: sb.Series() for name in timings if name != "json.loads"}
+    took = {name: fig.Series() for name in timings}
+    ratios = {name: fig.Series() for name in timings if name != "json.loads"}
     for _ in range(ROUNDS):
         rounds = {name: [] for name in timings}
         for _ in range(REPS):
@@ -164,16 +166,18 @@ def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[s
                 ratios[name].add(statistics.median(values) / loads_median)
     shape = ", ".join(f"{n} {kind}" for kind, n in kinds.items())
     rows = [
-        sb.Row(f"{label}, {len(content) / 1000:.0f} kB", ""),
-        sb.Row("  json.loads", sb.ms(took["json.loads"].median), sb.ms(took["json.loads"].worst)),
+        fig.Row(f"{label}, {len(content) / 1000:.0f} kB", ""),
+        fig.Row(
+            "  json.loads", fig.ms(took["json.loads"].median), fig.ms(took["json.loads"].worst)
+        ),
     ]
     for name, ratio in ratios.items():
         rows += [
-            sb.Row(f"  {name}", sb.ms(took[name].median), sb.ms(took[name].worst)),
-            sb.Row(
+            fig.Row(f"  {name}", fig.ms(took[name].median), fig.ms(took[name].worst)),
+            fig.Row(
                 f"  {name} / json.loads",
-                sb.times(ratio.median),
-                sb.times(ratio.worst),
+                fig.times(ratio.median),
+                fig.times(ratio.worst),
                 f"<= {TARGET:.1f}x",
                 ratio.median <= TARGET,
             ),

@@ -20,12 +20,10 @@ problem, never with values from the resource.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, Union
 
@@ -538,26 +536,25 @@ def parse_slot_reply(content: bytes, practice: PracticeEndpoint) -> tuple[FreeSl
     else (a deviation, a bad resource, something that is not JSON) goes the careful way:
     ``load_json`` and ``parse_free_slots``, which have the last word on it.
     """
-    with _collector_paused():
-        try:
-            typed = _TYPED_REPLY.decode(content).entry or ()
-            raw = _RAW_REPLY.decode(content).entry or ()
-        except (msgspec.MsgspecError, UnicodeDecodeError):
-            return parse_free_slots(load_json(content), practice)
-        slots: list[_SlotFields] = []
-        others: list[dict] = []
-        first_slot = None
-        for entry, raw_entry in zip(typed, raw, strict=True):
-            resource = entry.resource
-            if type(resource) is _StrictSlotFields:
-                if first_slot is None:
-                    first_slot = raw_entry.resource
-                slots.append(resource)
-            elif resource is not None:
-                others.append(orjson.loads(memoryview(raw_entry.resource)))
-        if first_slot is not None:
-            _canary(FhirSlot, bytes(first_slot), practice.ods_code)
-        return _free_slots(slots, _Graph(others, practice.ods_code), practice)
+    try:
+        typed = _TYPED_REPLY.decode(content).entry or ()
+        raw = _RAW_REPLY.decode(content).entry or ()
+    except (msgspec.MsgspecError, UnicodeDecodeError):
+        return parse_free_slots(load_json(content), practice)
+    slots: list[_SlotFields] = []
+    others: list[dict] = []
+    first_slot = None
+    for entry, raw_entry in zip(typed, raw, strict=True):
+        resource = entry.resource
+        if type(resource) is _StrictSlotFields:
+            if first_slot is None:
+                first_slot = raw_entry.resource
+            slots.append(resource)
+        elif resource is not None:
+            others.append(orjson.loads(memoryview(raw_entry.resource)))
+    if first_slot is not None:
+        _canary(FhirSlot, bytes(first_slot), practice.ods_code)
+    return _free_slots(slots, _Graph(others, practice.ods_code), practice)
 
 
 def parse_free_slots(doc: Any, practice: PracticeEndpoint) -> tuple[FreeSlot, ...]:
@@ -660,24 +657,6 @@ def _free_slots(
     # position breaks a tie (a repeated slot id), so slots themselves are never compared.
     keyed.sort()
     return tuple([entry[5] for entry in keyed])
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a reply is decoded and parsed.
-
-    Decoding allocates thousands of containers that cannot form a cycle (a JSON tree, then
-    frozen slots) and are freed by reference counting; a collection triggered by them only
-    walks them, and the young objects of every other task, for nothing. The collector is
-    turned back on (if it was on) as soon as the reply is parsed: a few milliseconds.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _UNSEEN: Any = object()

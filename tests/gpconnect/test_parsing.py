@@ -1,7 +1,6 @@
 """Untrusted provider JSON → typed objects: deviations tolerated, bad resources isolated,
 unusable replies refused, every time in Europe/London."""
 
-import gc
 import logging
 from datetime import date, timedelta
 
@@ -341,30 +340,6 @@ def test_the_canary_checks_the_same_json_once_and_reports_drift_every_time(monke
 
     assert validated == ["1000", "1000", "1001", "1001"]
     assert caplog.text.count("does not conform to STU3 ods=A20047 type=Slot id=1001") == 2
-
-
-@pytest.mark.parametrize("enabled", [True, False])
-def test_no_garbage_collection_while_a_reply_is_parsed_and_as_before_after(monkeypatch, enabled):
-    during = []
-    checks = fhir._free_slots
-    monkeypatch.setattr(
-        fhir, "_free_slots", lambda *args: during.append(gc.isenabled()) or checks(*args)
-    )
-    body = builders.dumps(builders.slot_bundle([builders.slot("1000", NINE)]))
-    was_enabled = gc.isenabled()
-    if not enabled:
-        gc.disable()
-    try:
-        parse_slot_reply(body, RIVERSIDE)
-        with pytest.raises(gpconnect.InvalidReply):
-            parse_slot_reply(b"{not json", RIVERSIDE)
-        after = gc.isenabled()
-    finally:
-        if was_enabled:
-            gc.enable()
-
-    assert during == [False]
-    assert after is enabled
 
 
 # --- Replies that cannot be used at all → "could not be checked" -------------------------------
