@@ -5,6 +5,7 @@ import datetime
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -14,8 +15,16 @@ from django.utils import timezone
 from booking_site.sandbox.models import Appointment, IdempotentRequest, Slot
 from booking_site.sandbox.tokens import issue_token
 from tests.sandbox import factories
+from tests.serving import SiteServer, serving
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteServer]:
+    """The sandbox as it is served: uvicorn running the site's ASGI application."""
+    with serving(tmp_path_factory.mktemp("races")) as site:
+        yield site
 
 
 def _tomorrow_slot() -> Slot:
@@ -52,9 +61,9 @@ def _spine_code(response: httpx.Response) -> str:
     return response.json()["issue"][0]["details"]["coding"][0]["code"]
 
 
-def test_twenty_concurrent_bookings_of_one_slot_book_it_exactly_once(live_server):
+def test_twenty_concurrent_bookings_of_one_slot_book_it_exactly_once(server: SiteServer):
     slot = _tomorrow_slot()
-    url = f"{live_server.url}/sandbox/B82617/FHIR/STU3/Appointment"
+    url = f"{server.url}/sandbox/B82617/FHIR/STU3/Appointment"
 
     responses = _post_at_once(
         url, factories.appointment_body([slot]), [str(uuid.uuid4()) for _ in range(20)]
@@ -70,9 +79,9 @@ def test_twenty_concurrent_bookings_of_one_slot_book_it_exactly_once(live_server
     assert slot.version_id == 2
 
 
-def test_ten_concurrent_retries_of_one_booking_book_once_and_answer_alike(live_server):
+def test_ten_concurrent_retries_of_one_booking_book_once_and_answer_alike(server: SiteServer):
     slot = _tomorrow_slot()
-    url = f"{live_server.url}/sandbox/B82617/FHIR/STU3/Appointment"
+    url = f"{server.url}/sandbox/B82617/FHIR/STU3/Appointment"
     request_id = str(uuid.uuid4())
 
     responses = _post_at_once(url, factories.appointment_body([slot]), [request_id] * 10)
