@@ -29,12 +29,10 @@ import csv
 import datetime
 from collections.abc import Iterator, Sequence
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from booking_site import gpconnect
 from booking_site.availability.services import PracticePreview
-
-LONDON = ZoneInfo("Europe/London")
+from booking_site.common.formatting import LONDON
 
 COLUMNS = (
     ("Practice ODS code", "The practice's ODS code"),

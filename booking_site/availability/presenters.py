@@ -8,18 +8,13 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.http import QueryDict
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from booking_site import gpconnect
 from booking_site.availability import services
-from booking_site.booking.presenters import CHANNEL_LABELS, day_label, time_label
+from booking_site.common.formatting import CHANNEL_LABELS, TIME_OF_DAY, day_label, time_label
 from booking_site.practices.models import Practice
 
-PERIOD_LABELS = {
-    services.MORNING: "Morning (before 12pm)",
-    services.AFTERNOON: "Afternoon (12pm to 6pm)",
-    services.EVENING: "Evening (6pm or later)",
-}
 NO_CHANNEL = "No delivery channel"
 NOT_GIVEN = "Not given"
 
@@ -164,7 +159,7 @@ class PracticeView:
     @property
     def periods(self) -> tuple[str, ...]:
         """The grid's column headings: morning, afternoon and evening."""
-        return tuple(PERIOD_LABELS[period] for period in services.PERIODS)
+        return tuple(TIME_OF_DAY[period] for period in services.PERIODS)
 
     @property
     def anchor(self) -> str:
@@ -220,14 +215,9 @@ class PracticeView:
         )
 
 
-def patient_view_link(practices: Sequence[Practice], dates: gpconnect.DateRange) -> str | None:
-    """The patients' results page for the same practices and dates, read-only; None while that
-    page does not exist."""
-    try:
-        path = reverse("booking:preview_as_patient")
-    except NoReverseMatch:
-        return None
-    return f"{path}?{patient_view_query(practices, dates)}"
+def patient_view_link(practices: Sequence[Practice], dates: gpconnect.DateRange) -> str:
+    """The patients' results page for the same practices and dates, read-only."""
+    return f"{reverse('availability:patient_view')}?{patient_view_query(practices, dates)}"
 
 
 def patient_view_query(practices: Sequence[Practice], dates: gpconnect.DateRange) -> str:

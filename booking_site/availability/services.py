@@ -11,7 +11,6 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Group, Permission
@@ -26,10 +25,10 @@ from booking_site.availability.models import (
     PracticeOutcome,
     StaffSearch,
 )
-from booking_site.gpconnect.types import instant
+from booking_site.common import practice_search
+from booking_site.common.formatting import AFTERNOON, EVENING, MORNING, time_of_day, uk_day
+from booking_site.gpconnect.values import instant
 from booking_site.practices.models import Federation, Practice
-
-LONDON = ZoneInfo("Europe/London")
 
 PRACTICE_STAFF_GROUP = "Practice staff"
 PREVIEW_PERMISSION = f"availability.{PREVIEW_PERMISSION_CODENAME}"
@@ -246,14 +245,7 @@ def check_labels(slots: Sequence[gpconnect.FreeSlot]) -> LabelReport:
 
 # --- Grouping ----------------------------------------------------------------------------------
 
-MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
 PERIODS = (MORNING, AFTERNOON, EVENING)
-
-
-def period_of(moment: datetime.datetime) -> str:
-    """Morning before 12:00, afternoon 12:00 to 17:59, evening from 18:00 (UK time)."""
-    hour = moment.astimezone(LONDON).hour
-    return MORNING if hour < 12 else AFTERNOON if hour < 18 else EVENING
 
 
 @dataclass(frozen=True)
@@ -269,7 +261,7 @@ def by_day_and_period(
     the morning, afternoon and evening, earliest first."""
     cells: dict[tuple[datetime.date, str], list[gpconnect.FreeSlot]] = defaultdict(list)
     for slot in sorted(slots, key=lambda s: instant(s.start)):
-        cells[(slot.start.astimezone(LONDON).date(), period_of(slot.start))].append(slot)
+        cells[(uk_day(slot.start), time_of_day(slot.start))].append(slot)
     return [
         DayOfSlots(day, {period: tuple(cells.get((day, period), ())) for period in PERIODS})
         for day in (dates.start + datetime.timedelta(days=n) for n in range(dates.days))
@@ -290,12 +282,6 @@ class PracticePreview:
     @property
     def slots(self) -> tuple[gpconnect.FreeSlot, ...]:
         return self.result.slots
-
-
-def _endpoint(practice: Practice) -> gpconnect.PracticeEndpoint:
-    return gpconnect.PracticeEndpoint(
-        practice.ods_code, practice.name, practice.base_url, practice.phone
-    )
 
 
 def start_search(
@@ -342,11 +328,13 @@ async def preview(
         search = await sync_to_async(start_search)(user, practices, dates, kind=kind)
     elif search.user_id != user.pk:
         raise PermissionDenied("Not your search")
-    results = await gpconnect.search_free_slots(
-        [_endpoint(practice) for practice in practices],
+    # Staff are not patients: the search uses the service credential, good for slot search only.
+    results = await practice_search.search(
+        user,
+        practices,
         dates,
-        None,  # no patient: a service token, good for slot search only
         correlation_id=search.correlation_id,
+        retry=frozenset(practice.ods_code for practice in practices),
     )
     previews = [
         PracticePreview(practice, result, check_labels(result.slots))

@@ -8,4 +8,5 @@ urlpatterns = [
     path("availability/", views.preview, name="preview"),
     path("availability/practice/<str:ods>/", views.practice, name="practice"),
     path("availability/free-slots.csv", views.export_csv, name="export"),
+    path("availability/what-patients-see/", views.patient_view, name="patient_view"),
 ]

@@ -5,6 +5,7 @@ Every view refuses anyone who is not practice staff, and any practice or federat
 user's own, before it looks at the question (``services`` checks again before it searches).
 """
 
+import datetime
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import urlsplit
@@ -18,9 +19,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRedirect
 
+from booking_site import gpconnect
 from booking_site.availability import export, presenters, services
-from booking_site.availability.forms import PreviewForm, requested_scope
+from booking_site.availability.forms import MAX_WEEKS_AHEAD, PreviewForm, requested_scope
 from booking_site.availability.models import StaffSearch
+from booking_site.common import practice_search
+from booking_site.common.results import results_context
 from booking_site.core.rendering import render as arender
 
 # Set by static/js/journey.js when the browser runs JavaScript: practices then load one by one.
@@ -146,6 +150,46 @@ async def practice(request: HttpRequest, ods: str) -> HttpResponse:
         "availability/_practice.jinja",
         {"section": presenters.PracticeView.of(result, dates), "announce": True},
     )
+
+
+@staff_required
+@require_GET
+async def patient_view(request: HttpRequest) -> HttpResponse:
+    """What patients see: the patients' results page for these practices and dates, without
+    anything to choose."""
+    try:
+        start = datetime.date.fromisoformat(request.GET.get("start", ""))
+        end = datetime.date.fromisoformat(request.GET.get("end", ""))
+        dates = gpconnect.DateRange(start, end)
+    except ValueError:
+        raise Http404("Not a date range") from None
+    if dates.days > 7 * MAX_WEEKS_AHEAD + 7:
+        raise Http404("Previews cover at most the weeks patients can book")
+    practices = await sync_to_async(services.require_practices)(
+        request.user, request.GET.getlist("practices")
+    )
+    if not practices:
+        raise Http404("No practices chosen")
+    codes = {p.ods_code for p in practices}
+    results = await practice_search.search(
+        request.user,
+        practices,
+        dates,
+        correlation_id=practice_search.new_correlation_id(),
+        retry=frozenset(code for code in request.GET.getlist("retry") if code in codes),
+    )
+    page_path = reverse("availability:patient_view")
+    question = presenters.query_without(request.GET, "retry", "page")
+    context = results_context(
+        request.GET,
+        practices,
+        dates,
+        results,
+        page_path=page_path,
+        status_links=lambda p: ("", f"{page_path}?{question}&retry={p.ods_code}"),
+    )
+    context["progressive"] = False
+    return await arender(request, "availability/patient_view.jinja", context)
 
 
 @staff_required

@@ -1,13 +1,10 @@
 """An "add to calendar" file for a booked appointment."""
 
-import zoneinfo
-
 from django.utils import timezone
 from icalendar import Calendar, Event
 
 from booking_site.booking.models import Booking
-
-LONDON = zoneinfo.ZoneInfo("Europe/London")
+from booking_site.common.formatting import LONDON
 
 
 def appointment_ics(booking: Booking, *, host: str) -> bytes:

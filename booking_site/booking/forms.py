@@ -185,19 +185,3 @@ class CancelForm(forms.Form):
         if len(reason) > NOTE_MAX:
             raise forms.ValidationError(f"Your reason must be {NOTE_MAX} characters or fewer")
         return reason
-
-
-class FilterForm(forms.Form):
-    """The results filters: GET parameters, so a filtered list can be bookmarked. Only rendered
-    (through the NHS.UK checkboxes); ``presenters.Filters`` reads and applies the values."""
-
-    time = forms.MultipleChoiceField(label="Time of day", required=False)
-    channel = forms.MultipleChoiceField(label="Type of appointment", required=False)
-    practice = forms.MultipleChoiceField(label="Practice", required=False)
-    gender = forms.MultipleChoiceField(label="Gender of healthcare professional", required=False)
-    type = forms.MultipleChoiceField(label="Appointment for", required=False)
-
-    def __init__(self, data, *, options: dict[str, list[tuple[str, str]]]) -> None:
-        super().__init__(data)
-        for name, choices in options.items():
-            self.fields[name].choices = choices

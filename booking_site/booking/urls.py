@@ -1,25 +1,26 @@
 from django.urls import path
 
-from booking_site.booking import views
+from booking_site.booking.views import appointments, booking, journey, results
 
 app_name = "booking"
-
 urlpatterns = [
-    path("book/", views.start, name="start"),
-    path("book/where/", views.where, name="where"),
-    path("book/when/", views.when, name="when"),
-    path("book/times/", views.choose_slot, name="choose_slot"),
-    path("book/times/list/", views.slot_list, name="slot_list"),
-    path("book/times/practice/<str:ods>/", views.practice_status, name="practice_status"),
-    path("book/times/later/", views.search_later, name="search_later"),
-    path("book/times/preview/", views.preview_as_patient, name="preview_as_patient"),
-    path("book/details/", views.details, name="details"),
-    path("book/check/", views.check, name="check"),
-    path("book/taken/", views.slot_taken, name="slot_taken"),
-    path("appointments/", views.appointments, name="appointments"),
-    path("appointments/<int:pk>/", views.appointment, name="appointment"),
-    path("appointments/<int:pk>/confirmation/", views.confirmation, name="confirmation"),
-    path("appointments/<int:pk>/calendar.ics", views.calendar_file, name="calendar"),
-    path("appointments/<int:pk>/cancel/", views.cancel, name="cancel"),
-    path("appointments/<int:pk>/cancel/confirm/", views.cancel_confirm, name="cancel_confirm"),
+    path("book/", journey.start, name="start"),
+    path("book/where/", journey.where, name="where"),
+    path("book/when/", journey.when, name="when"),
+    path("book/times/", results.choose_slot, name="choose_slot"),
+    path("book/times/practice/<str:ods>/", results.practice_status, name="practice_status"),
+    path("book/times/later/", journey.search_later, name="search_later"),
+    path("book/details/", booking.details, name="details"),
+    path("book/check/", booking.check, name="check"),
+    path("book/taken/", booking.slot_taken, name="slot_taken"),
+    path("appointments/", appointments.appointments, name="appointments"),
+    path("appointments/<int:pk>/", appointments.appointment, name="appointment"),
+    path("appointments/<int:pk>/confirmation/", appointments.confirmation, name="confirmation"),
+    path("appointments/<int:pk>/calendar.ics", appointments.calendar_file, name="calendar"),
+    path("appointments/<int:pk>/cancel/", appointments.cancel, name="cancel"),
+    path(
+        "appointments/<int:pk>/cancel/confirm/",
+        appointments.cancel_confirm,
+        name="cancel_confirm",
+    ),
 ]

@@ -3,10 +3,15 @@
 The only code in the project that talks HTTP to providers (STYLE rule 3). Async only: the views
 that wait on practices are async and await these calls on the server's event loop.
 
-    search_free_slots / iter_free_slots   slot search across practices (slots.py)
+    search_free_slots                       slot search across practices (slot_search.py)
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
-    session / use_transport / open_shared / close_shared   client lifetime (transport.py)
-    CredentialSource / SandboxCredentials bearer tokens (credentials.py)
+    session / use_transport / open_shared / close_shared      client lifetime (sessions.py)
+    CredentialSource / SandboxCredentials   bearer tokens (credentials.py)
+    FreeSlot, PracticeResult, BookedAppointment, …            what the calls give (values.py)
+    ProviderError and its kinds             what a practice's "no" becomes (errors.py)
+
+Inside: ``requests.py`` builds what is sent, ``transport.py`` sends it, ``parsing/`` reads the
+replies, ``caching.py`` keeps slot search replies, ``config.py`` reads the settings.
 """
 
 from booking_site.gpconnect.appointments import (
@@ -15,7 +20,7 @@ from booking_site.gpconnect.appointments import (
     patient_appointments,
     read_appointment,
 )
-from booking_site.gpconnect.credentials import CredentialSource, SandboxCredentials
+from booking_site.gpconnect.credentials import SandboxCredentials
 from booking_site.gpconnect.errors import (
     CancellationDisabled,
     CancellationRefused,
@@ -30,15 +35,10 @@ from booking_site.gpconnect.errors import (
     Unavailable,
     VersionConflict,
 )
-from booking_site.gpconnect.slots import (
-    adjacent_runs,
-    are_adjacent,
-    iter_free_slots,
-    join_adjacent,
-    search_free_slots,
-)
-from booking_site.gpconnect.transport import close_shared, open_shared, session, use_transport
-from booking_site.gpconnect.types import (
+from booking_site.gpconnect.sessions import close_shared, open_shared, session, use_transport
+from booking_site.gpconnect.slot_search import search_free_slots
+from booking_site.gpconnect.transport import CredentialSource
+from booking_site.gpconnect.values import (
     BookedAppointment,
     BookingDetails,
     Clinician,
@@ -51,8 +51,8 @@ from booking_site.gpconnect.types import (
     PracticeResult,
     ResultStatus,
     ScheduleInfo,
-    SlotFilters,
     Surgery,
+    instant,
 )
 
 __all__ = [
@@ -78,19 +78,15 @@ __all__ = [
     "ResultStatus",
     "SandboxCredentials",
     "ScheduleInfo",
-    "SlotFilters",
     "SlotTaken",
     "Surgery",
     "TooLateToCancel",
     "Unavailable",
     "VersionConflict",
-    "adjacent_runs",
-    "are_adjacent",
     "book",
     "cancel",
     "close_shared",
-    "iter_free_slots",
-    "join_adjacent",
+    "instant",
     "open_shared",
     "patient_appointments",
     "read_appointment",

@@ -11,10 +11,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from booking_site.gpconnect import build, caching, config, fhir, transport
+from booking_site.gpconnect import caching, config, requests, sessions
 from booking_site.gpconnect.errors import BOOK, CANCEL, LIST, READ, InvalidReply, NotFound
-from booking_site.gpconnect.slots import are_adjacent
-from booking_site.gpconnect.types import (
+from booking_site.gpconnect.parsing.appointment_replies import (
+    NotThePatients,
+    parse_appointment,
+    parse_appointment_list,
+)
+from booking_site.gpconnect.parsing.bundles import is_fhir_id, load_json
+from booking_site.gpconnect.values import (
     BookedAppointment,
     BookingDetails,
     Clinician,
@@ -23,6 +28,7 @@ from booking_site.gpconnect.types import (
     Patient,
     PracticeEndpoint,
     Surgery,
+    instant,
 )
 
 
@@ -37,6 +43,18 @@ def _check_request_id(request_id: str) -> None:
 
 def _deadline() -> float:
     return asyncio.get_running_loop().time() + config.current().deadline
+
+
+def _are_adjacent(first: FreeSlot, then: FreeSlot) -> bool:
+    """Whether ``then`` directly follows ``first`` so both can be booked as one appointment
+    (CONFORMANCE §2.4): B.start == A.end, same schedule, same delivery channel, same slot type."""
+    return (
+        instant(then.start) == instant(first.end)
+        and first.practice_ods == then.practice_ods
+        and first.schedule.id == then.schedule.id
+        and first.delivery_channel == then.delivery_channel
+        and first.slot_type == then.slot_type
+    )
 
 
 async def book(
@@ -66,12 +84,12 @@ async def book(
     if any(slot.practice_ods != practice.ods_code for slot in chain):
         raise ValueError("Every slot must belong to the practice booked at")
     for first, then in itertools.pairwise(chain):
-        if not are_adjacent(first, then):
+        if not _are_adjacent(first, then):
             raise ValueError("Slots booked together must be adjacent (CONFORMANCE §2.4)")
     cfg = config.current()
-    body = build.booking_body(chain, patient, details, cfg, created or timezone.now())
+    body = requests.booking_body(chain, patient, details, cfg, created or timezone.now())
     try:
-        reply = await transport.exchange(
+        reply = await sessions.current().exchange(
             practice_ods=practice.ods_code,
             operation=BOOK,
             method="POST",
@@ -91,10 +109,10 @@ async def book(
     if schedule.practitioner is not None:
         known[f"Practitioner/{schedule.practitioner.id}"] = schedule.practitioner
     try:
-        return fhir.parse_appointment(
-            fhir.load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        return parse_appointment(
+            load_json(reply.content), practice, patient, known=known, etag=reply.etag
         )
-    except fhir.NotThePatients:
+    except NotThePatients:
         raise InvalidReply(diagnostics="The booked appointment names another patient") from None
 
 
@@ -110,8 +128,8 @@ async def patient_appointments(
     start = max(date_range.start, timezone.localdate())
     if date_range.end < start:
         return ()
-    query = build.appointments_query(DateRange(start, date_range.end))
-    reply = await transport.exchange(
+    query = requests.appointments_query(DateRange(start, date_range.end))
+    reply = await sessions.current().exchange(
         practice_ods=practice.ods_code,
         operation=LIST,
         method="GET",
@@ -122,7 +140,7 @@ async def patient_appointments(
         deadline=_deadline(),
         patient=patient,
     )
-    return fhir.parse_appointment_list(fhir.load_json(reply.content), practice, patient)
+    return parse_appointment_list(load_json(reply.content), practice, patient)
 
 
 async def read_appointment(
@@ -134,9 +152,9 @@ async def read_appointment(
 ) -> BookedAppointment:
     """One appointment, with the version (ETag, else meta.versionId) and the resource exactly as
     read, which is what ``cancel`` sends back. NotFound if it is not this patient's."""
-    if not isinstance(appointment_id, str) or not fhir.is_fhir_id(appointment_id):
+    if not isinstance(appointment_id, str) or not is_fhir_id(appointment_id):
         raise NotFound("We could not find this appointment at the practice.")
-    reply = await transport.exchange(
+    reply = await sessions.current().exchange(
         practice_ods=practice.ods_code,
         operation=READ,
         method="GET",
@@ -148,10 +166,8 @@ async def read_appointment(
         patient=patient,
     )
     try:
-        return fhir.parse_appointment(
-            fhir.load_json(reply.content), practice, patient, etag=reply.etag
-        )
-    except fhir.NotThePatients:
+        return parse_appointment(load_json(reply.content), practice, patient, etag=reply.etag)
+    except NotThePatients:
         raise NotFound("We could not find this appointment at the practice.") from None
 
 
@@ -180,7 +196,7 @@ async def cancel(
     if appointment.version_id:
         headers["If-Match"] = f'W/"{appointment.version_id}"'
     try:
-        reply = await transport.exchange(
+        reply = await sessions.current().exchange(
             practice_ods=practice.ods_code,
             operation=CANCEL,
             method="PUT",
@@ -190,7 +206,7 @@ async def cancel(
             correlation_id=correlation_id,
             deadline=_deadline(),
             patient=patient,
-            content=build.cancellation_body(appointment.source_json, reason),
+            content=requests.cancellation_body(appointment.source_json, reason),
             extra_headers=headers,
         )
     finally:
@@ -201,8 +217,8 @@ async def cancel(
     if appointment.practitioner is not None:
         known[f"Practitioner/{appointment.practitioner.id}"] = appointment.practitioner
     try:
-        return fhir.parse_appointment(
-            fhir.load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        return parse_appointment(
+            load_json(reply.content), practice, patient, known=known, etag=reply.etag
         )
-    except fhir.NotThePatients:
+    except NotThePatients:
         raise InvalidReply(diagnostics="The cancelled appointment names another patient") from None

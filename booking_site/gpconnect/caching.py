@@ -39,7 +39,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-from booking_site.gpconnect.types import DateRange, FreeSlot, PracticeEndpoint
+from booking_site.gpconnect.values import DateRange, FreeSlot, PracticeEndpoint
 
 logger = logging.getLogger("booking_site.gpconnect")
 

@@ -1,12 +1,15 @@
-"""Where bearer tokens come from (CONFORMANCE D8).
+"""Where bearer tokens come from (CONFORMANCE D8), and which source a session gets.
 
-The client asks a ``CredentialSource`` for a token before each request. In production that is
-the signed-in patient's NHS login access token; in development and tests it is
-``SandboxCredentials``, which asks the sandbox's token endpoint over HTTP (through the same
+A session asks its ``CredentialSource`` (``transport.py`` says what one must do) for a token
+before each request. ``default_source()`` is the one place the source is chosen from settings:
+today always ``SandboxCredentials``; the signed-in patient's NHS login access token is to be
+chosen there too.
+
+``SandboxCredentials`` asks the sandbox's token endpoint over HTTP (through the asking session's
 pooled client) and keeps tokens in the Django cache until shortly before they expire, so every
-site instance shares them. Each client session also keeps the tokens it has used until then:
-twenty practices searched at once must not make twenty cache reads (each a hop to a thread)
-before their requests can go.
+site instance shares them. It also keeps the tokens it has used until then: twenty practices
+searched at once must not make twenty cache reads (each a hop to a thread) before their
+requests can go.
 """
 
 from __future__ import annotations
@@ -14,26 +17,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 
-from booking_site.gpconnect import caching, config, transport
+from booking_site.gpconnect import caching, config
 from booking_site.gpconnect.errors import TOKEN, InvalidReply
-from booking_site.gpconnect.fhir import load_json
-from booking_site.gpconnect.types import Patient
+from booking_site.gpconnect.parsing.bundles import load_json
+from booking_site.gpconnect.transport import CredentialSource, Session
+from booking_site.gpconnect.values import Patient
 
 
-@runtime_checkable
-class CredentialSource(Protocol):
-    async def token_for(self, patient: Patient | None) -> str:
-        """A bearer token for ``patient``, or a service token (slot search only) for None."""
-        ...
+def default_source() -> CredentialSource:
+    """The credential source a session is opened with unless it is given one.
 
-    async def forget(self, patient: Patient | None) -> None:
-        """Drop any kept token for ``patient``: a provider has just refused it."""
-        ...
+    Only the sandbox's today (``SANDBOX_*`` settings). NHS login, when it comes, is chosen here
+    from its own setting, and nowhere else.
+    """
+    return SandboxCredentials.from_settings()
 
 
 class SandboxCredentials:
@@ -70,14 +71,14 @@ class SandboxCredentials:
     def _key(self, patient: Patient | None) -> str:
         return caching.token_key(self.client_id, patient.nhs_number if patient else None)
 
-    async def token_for(self, patient: Patient | None) -> str:
+    async def token_for(self, patient: Patient | None, session: Session) -> str:
         key = self._key(patient)
         kept = self._kept.get(key)
         if kept is not None and kept[1] > self._clock():
             return kept[0]
         # Many practices and windows ask at once: read the cache (and fetch) once for all.
-        return await transport.current_session().single_flight(
-            key, lambda: self._cached_or_fetched(patient, key)
+        return await session.single_flight(
+            key, lambda: self._cached_or_fetched(patient, key, session)
         )
 
     async def forget(self, patient: Patient | None) -> None:
@@ -85,7 +86,7 @@ class SandboxCredentials:
         self._kept.pop(key, None)
         await caching.delete(key)
 
-    async def _cached_or_fetched(self, patient: Patient | None, key: str) -> str:
+    async def _cached_or_fetched(self, patient: Patient | None, key: str, session: Session) -> str:
         entry = await caching.get(key)
         if (
             isinstance(entry, tuple)
@@ -97,7 +98,7 @@ class SandboxCredentials:
         ):
             self._keep(key, *entry)
             return entry[0]
-        return await self._fetch(patient, key)
+        return await self._fetch(patient, key, session)
 
     def _keep(self, key: str, token: str, expires_at: float) -> None:
         if len(self._kept) >= self.KEPT_TOKENS:
@@ -107,7 +108,7 @@ class SandboxCredentials:
                 del self._kept[next(iter(self._kept))]
         self._kept[key] = (token, expires_at)
 
-    async def _fetch(self, patient: Patient | None, key: str) -> str:
+    async def _fetch(self, patient: Patient | None, key: str, session: Session) -> str:
         form = {
             "grant_type": "client_credentials",
             "client_id": self.client_id,
@@ -116,7 +117,7 @@ class SandboxCredentials:
         if patient is not None:
             form["nhs_number"] = patient.nhs_number
         loop = asyncio.get_running_loop()
-        reply = await transport.exchange(
+        reply = await session.exchange(
             practice_ods="-",
             operation=TOKEN,
             method="POST",

@@ -1,44 +1,28 @@
 """The one place the site talks HTTP to practices (STYLE rule 3).
 
-``exchange`` sends one logical request: it adds the headers (CONFORMANCE D8, D9), bounds the
-requests in flight to each provider host, enforces the time limits, retries transient failures
-with the SAME ``X-Request-ID``, logs one line per round trip, and turns every failure into a
-``ProviderError``.
+``Session.exchange`` sends one logical request: it adds the headers (CONFORMANCE D8, D9), bounds
+the requests in flight to each provider host, enforces the time limits, retries transient
+failures with the SAME ``X-Request-ID``, logs one line per round trip, and turns every failure
+into a ``ProviderError``.
 
-Client lifetime
----------------
-The client is async only: views that wait on practices are async and await it on the server's
-own event loop, so no thread is held while a practice is slow.
-
-An ``httpx.AsyncClient``'s pooled connections (and an ``asyncio.Semaphore``) belong to the event
-loop they were first used on. So there is one shared ``Session`` (pooled client, per-host
-bounds) per event loop (``current_session``), and ``session()`` opens a private one for a block.
-A server process has one loop: the ASGI lifespan handler (``booking_site.asgi``) opens its
-session at start-up (``open_shared``) and closes it at shutdown (``close_shared``), and every
-page request reuses its connections. Elsewhere (the test client, a management command) a loop's
-shared session is made on first use.
-
-Shared sessions are rebuilt when a GPCONNECT_* or SANDBOX_* setting changes (tests do that).
-Tests inject a transport with ``session(transport=...)`` or ``use_transport(...)``.
+A ``Session`` is one pooled ``httpx.AsyncClient`` for one event loop, with the credential source
+it was opened with: the transport never picks where tokens come from. Which session a call uses,
+and the credentials a session is opened with, are ``sessions.py``'s business.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import random
 import re
 import ssl
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import httpx
-from django.core.signals import setting_changed
 
 from booking_site.gpconnect import config
 from booking_site.gpconnect.errors import (
@@ -46,11 +30,8 @@ from booking_site.gpconnect.errors import (
     Unavailable,
     error_for,
 )
-from booking_site.gpconnect.fhir import parse_outcome
-
-if TYPE_CHECKING:
-    from booking_site.gpconnect.credentials import CredentialSource
-    from booking_site.gpconnect.types import Patient
+from booking_site.gpconnect.parsing.outcomes import parse_outcome
+from booking_site.gpconnect.values import Patient
 
 logger = logging.getLogger("booking_site.gpconnect")
 
@@ -80,6 +61,20 @@ if not any(isinstance(f, _WithoutRequestLines) for f in _httpx_logger.filters):
     _httpx_logger.addFilter(_WithoutRequestLines())
 
 
+@runtime_checkable
+class CredentialSource(Protocol):
+    """Where a session's bearer tokens come from (CONFORMANCE D8)."""
+
+    async def token_for(self, patient: Patient | None, session: Session) -> str:
+        """A bearer token for ``patient``, or a service token (slot search only) for None.
+        ``session`` is the one asking: a source that must fetch a token sends through it."""
+        ...
+
+    async def forget(self, patient: Patient | None) -> None:
+        """Drop any kept token for ``patient``: a provider has just refused it."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A successful (2xx) reply."""
@@ -90,13 +85,14 @@ class Reply:
 
 
 class Session:
-    """One pooled ``AsyncClient`` with its per-host bounds, for use on one event loop."""
+    """One pooled ``AsyncClient`` with its per-host bounds and the credential source it was opened
+    with, for use on one event loop."""
 
     def __init__(
         self,
         *,
+        credentials: CredentialSource,
         transport: httpx.AsyncBaseTransport | None = None,
-        credentials: CredentialSource | None = None,
     ) -> None:
         cfg = config.current()
         self.max_per_host = cfg.max_per_host
@@ -107,16 +103,12 @@ class Session:
             keepalive_expiry=30,
         )
         self.client = httpx.AsyncClient(
-            transport=transport or _override_transport,
+            transport=transport,
             verify=_tls_context(),
             timeout=httpx.Timeout(cfg.practice_timeout),
             limits=limits,
             follow_redirects=False,
         )
-        if credentials is None:
-            from booking_site.gpconnect.credentials import SandboxCredentials
-
-            credentials = SandboxCredentials.from_settings()
         self.credentials = credentials
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._inflight: dict[str, asyncio.Task] = {}
@@ -145,6 +137,91 @@ class Session:
         if not task.cancelled():
             task.exception()  # retrieved here so an unawaited failure is not reported as lost
 
+    async def exchange(
+        self,
+        *,
+        practice_ods: str,
+        operation: str,
+        method: str,
+        url: str,
+        host: str,
+        request_id: str,
+        correlation_id: str | None,
+        deadline: float,
+        patient: Patient | None = None,
+        authorise: bool = True,
+        content: bytes | None = None,
+        content_type: str = FHIR_JSON_UTF8,
+        accept: str = FHIR_JSON,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """Send one logical request and return its 2xx reply, or raise a ``ProviderError``.
+
+        ``deadline`` is on the running loop's clock; each attempt is also limited to the
+        per-practice timeout. Transient failures (no connection, 502/503/504, no reply in time)
+        are retried a bounded number of times, re-sending the same ``X-Request-ID`` so a provider
+        can recognise a repeated booking or cancellation (CONFORMANCE D9). 4xx never is.
+        """
+        cfg = config.current()
+        loop = asyncio.get_running_loop()
+        headers = {"Accept": accept, "X-Request-ID": request_id}
+        if correlation_id:
+            headers["X-Correlation-ID"] = correlation_id
+        if content is not None:
+            headers["Content-Type"] = content_type
+        if extra_headers:
+            headers.update(extra_headers)
+        attempts = 1 + cfg.retries
+        for attempt in range(1, attempts + 1):
+            started = loop.time()
+            retryable = True
+            code = None
+            try:
+                async with asyncio.timeout_at(min(deadline, started + cfg.practice_timeout)):
+                    if authorise:
+                        # Before taking a slot of the host's bound: fetching a token may itself need
+                        # one (the sandbox's token endpoint is on the same host).
+                        token = await self.credentials.token_for(patient, self)
+                        headers["Authorization"] = f"Bearer {token}"
+                    async with self.semaphore(host):
+                        response = await self.client.request(
+                            method, url, content=content, headers=headers
+                        )
+            except (TimeoutError, httpx.TimeoutException):
+                error: ProviderError = Unavailable(timed_out=True)
+                outcome = "timeout"
+            except (httpx.NetworkError, httpx.RemoteProtocolError):
+                error = Unavailable()
+                outcome = "network_error"
+            except httpx.HTTPError:
+                error, outcome, retryable = Unavailable(), "http_error", False
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    _log(
+                        logging.INFO, practice_ods, operation, str(status), started, loop,
+                        attempt, request_id, correlation_id, None,
+                    )  # fmt: skip
+                    return Reply(status, response.content, response.headers.get("ETag"))
+                parsed = parse_outcome(response.content)
+                error = error_for(status, parsed, operation)
+                code = error.code
+                outcome = str(status)
+                retryable = status in _RETRY_STATUSES
+                if status == 401 and authorise:
+                    await self.credentials.forget(patient)
+            _log(
+                logging.WARNING, practice_ods, operation, outcome, started, loop,
+                attempt, request_id, correlation_id, code,
+            )  # fmt: skip
+            if not retryable or attempt == attempts:
+                raise error
+            delay = BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random())
+            if loop.time() + delay >= deadline:
+                raise error
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
     async def aclose(self) -> None:
         await self.client.aclose()
 
@@ -156,167 +233,6 @@ def _tls_context() -> ssl.SSLContext:
     (about 20 ms), and every event loop and ``session()`` opens a client. A configured context
     is safely shared by clients, threads and event loops."""
     return httpx.create_ssl_context()
-
-
-_current: ContextVar[Session | None] = ContextVar("gpconnect_session", default=None)
-_per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Session] = (
-    weakref.WeakKeyDictionary()
-)
-_override_transport: httpx.AsyncBaseTransport | None = None
-
-
-def current_session() -> Session:
-    """The session opened by ``session()`` around this call, else this loop's shared one."""
-    active = _current.get()
-    if active is not None:
-        return active
-    loop = asyncio.get_running_loop()
-    shared = _per_loop.get(loop)
-    if shared is None or shared.closed:
-        shared = _per_loop[loop] = Session()
-    return shared
-
-
-async def open_shared() -> None:
-    """Make this loop's shared session now (a server process's start-up)."""
-    current_session()
-
-
-async def close_shared() -> None:
-    """Close this loop's shared session and its pooled connections (a server's shutdown)."""
-    shared = _per_loop.pop(asyncio.get_running_loop(), None)
-    if shared is not None:
-        await shared.aclose()
-
-
-def reset_sessions() -> None:
-    """Forget the shared sessions, so the next call on each loop builds one from the current
-    settings (a forgotten session's client is left to the garbage collector)."""
-    _per_loop.clear()
-
-
-def _settings_changed(*, setting: str, **kwargs: object) -> None:
-    if setting.startswith(("GPCONNECT_", "SANDBOX_")):
-        reset_sessions()
-
-
-setting_changed.connect(_settings_changed)
-
-
-@contextlib.asynccontextmanager
-async def session(
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    credentials: CredentialSource | None = None,
-) -> AsyncIterator[Session]:
-    """A client for the calls made inside the block (and tasks they start), closed at the end."""
-    opened = Session(transport=transport, credentials=credentials)
-    token = _current.set(opened)
-    try:
-        yield opened
-    finally:
-        _current.reset(token)
-        await opened.aclose()
-
-
-@contextlib.contextmanager
-def use_transport(transport: httpx.AsyncBaseTransport) -> Iterator[None]:
-    """Send every request made inside the block through ``transport`` (for tests)."""
-    global _override_transport
-    previous = _override_transport
-    _override_transport = transport
-    reset_sessions()
-    try:
-        yield
-    finally:
-        _override_transport = previous
-        reset_sessions()
-
-
-async def exchange(
-    *,
-    practice_ods: str,
-    operation: str,
-    method: str,
-    url: str,
-    host: str,
-    request_id: str,
-    correlation_id: str | None,
-    deadline: float,
-    patient: Patient | None = None,
-    authorise: bool = True,
-    content: bytes | None = None,
-    content_type: str = FHIR_JSON_UTF8,
-    accept: str = FHIR_JSON,
-    extra_headers: Mapping[str, str] | None = None,
-) -> Reply:
-    """Send one logical request and return its 2xx reply, or raise a ``ProviderError``.
-
-    ``deadline`` is on the running loop's clock; each attempt is also limited to the
-    per-practice timeout. Transient failures (no connection, 502/503/504, no reply in time)
-    are retried a bounded number of times, re-sending the same ``X-Request-ID`` so a provider
-    can recognise a repeated booking or cancellation (CONFORMANCE D9). 4xx never is.
-    """
-    active = current_session()
-    cfg = config.current()
-    loop = asyncio.get_running_loop()
-    headers = {"Accept": accept, "X-Request-ID": request_id}
-    if correlation_id:
-        headers["X-Correlation-ID"] = correlation_id
-    if content is not None:
-        headers["Content-Type"] = content_type
-    if extra_headers:
-        headers.update(extra_headers)
-    attempts = 1 + cfg.retries
-    for attempt in range(1, attempts + 1):
-        started = loop.time()
-        retryable = True
-        code = None
-        try:
-            async with asyncio.timeout_at(min(deadline, started + cfg.practice_timeout)):
-                if authorise:
-                    # Before taking a slot of the host's bound: fetching a token may itself need
-                    # one (the sandbox's token endpoint is on the same host).
-                    token = await active.credentials.token_for(patient)
-                    headers["Authorization"] = f"Bearer {token}"
-                async with active.semaphore(host):
-                    response = await active.client.request(
-                        method, url, content=content, headers=headers
-                    )
-        except (TimeoutError, httpx.TimeoutException):
-            error: ProviderError = Unavailable(timed_out=True)
-            outcome = "timeout"
-        except (httpx.NetworkError, httpx.RemoteProtocolError):
-            error = Unavailable()
-            outcome = "network_error"
-        except httpx.HTTPError:
-            error, outcome, retryable = Unavailable(), "http_error", False
-        else:
-            status = response.status_code
-            if 200 <= status < 300:
-                _log(
-                    logging.INFO, practice_ods, operation, str(status), started, loop,
-                    attempt, request_id, correlation_id, None,
-                )  # fmt: skip
-                return Reply(status, response.content, response.headers.get("ETag"))
-            parsed = parse_outcome(response.content)
-            error = error_for(status, parsed, operation)
-            code = error.code
-            outcome = str(status)
-            retryable = status in _RETRY_STATUSES
-            if status == 401 and authorise:
-                await active.credentials.forget(patient)
-        _log(
-            logging.WARNING, practice_ods, operation, outcome, started, loop,
-            attempt, request_id, correlation_id, code,
-        )  # fmt: skip
-        if not retryable or attempt == attempts:
-            raise error
-        delay = BACKOFF_SECONDS * 2 ** (attempt - 1) * (1 + random.random())
-        if loop.time() + delay >= deadline:
-            raise error
-        await asyncio.sleep(delay)
-    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _log(

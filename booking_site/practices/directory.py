@@ -2,7 +2,15 @@
 
 from django.db import transaction
 
+from booking_site import gpconnect
 from booking_site.practices.models import Federation, Practice
+
+
+def endpoint_for(practice: Practice) -> gpconnect.PracticeEndpoint:
+    """Where and how the GP Connect client reaches ``practice``."""
+    return gpconnect.PracticeEndpoint(
+        practice.ods_code, practice.name, practice.base_url, practice.phone
+    )
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from django.utils import timezone
 from booking_site import gpconnect
 from booking_site.availability import presenters, services
 from booking_site.availability.models import StaffSearch
-from booking_site.gpconnect.types import LONDON
+from booking_site.gpconnect.values import LONDON
 from booking_site.practices.directory import load_directory
 from booking_site.practices.models import Practice
 from booking_site.sandbox import seed as sandbox_seed

@@ -7,7 +7,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from asgiref.sync import async_to_sync
-from django.urls import NoReverseMatch
 from django.utils import timezone
 
 from booking_site import gpconnect
@@ -359,16 +358,6 @@ def test_see_what_patients_see_links_to_the_same_practices_and_dates():
     query = presenters.patient_view_query(practices, dates)
 
     assert query == "practices=A20047&practices=B86019&start=2026-11-30&end=2026-12-06"
-
-
-def test_see_what_patients_see_is_left_out_while_that_page_does_not_exist(monkeypatch):
-    def missing(name, *args, **kwargs):
-        raise NoReverseMatch(name)
-
-    monkeypatch.setattr(presenters, "reverse", missing)
-    dates = gpconnect.DateRange(datetime.date(2026, 11, 30), datetime.date(2026, 12, 6))
-
-    assert presenters.patient_view_link([], dates) is None
 
 
 def test_the_page_links_to_its_export_and_is_itself_a_bookmarkable_address(world):

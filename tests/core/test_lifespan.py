@@ -4,7 +4,7 @@ end."""
 import asyncio
 
 from booking_site import asgi
-from booking_site.gpconnect import transport
+from booking_site.gpconnect import sessions
 
 
 def run_lifespan(between=None):
@@ -29,7 +29,7 @@ def run_lifespan(between=None):
                 await inbox.put({"type": "lifespan.shutdown"})
 
         await asgi.application({"type": "lifespan"}, receive, send)
-        seen["after"] = transport._per_loop.get(asyncio.get_running_loop())
+        seen["after"] = sessions._per_loop.get(asyncio.get_running_loop())
 
     asyncio.run(serve())
     return sent, seen
@@ -37,7 +37,7 @@ def run_lifespan(between=None):
 
 def test_start_up_opens_the_loops_client_and_shutdown_closes_it():
     def shared_session():
-        return transport._per_loop.get(asyncio.get_event_loop())
+        return sessions._per_loop.get(asyncio.get_event_loop())
 
     sent, seen = run_lifespan(shared_session)
 

@@ -6,7 +6,7 @@ Every builder returns plain dicts so a test can break exactly one thing before s
 import json
 from datetime import datetime, timedelta
 
-from booking_site.gpconnect.types import LONDON
+from booking_site.gpconnect.values import LONDON
 
 SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
 DELIVERY_CHANNEL = SD + "Extension-GPConnect-DeliveryChannel-2"

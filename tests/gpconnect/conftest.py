@@ -5,8 +5,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from booking_site.gpconnect import transport
-from booking_site.gpconnect.types import Patient, PracticeEndpoint
+from booking_site.gpconnect import sessions, transport
+from booking_site.gpconnect.values import Patient, PracticeEndpoint
 
 RIVERSIDE = PracticeEndpoint(
     "A20047", "Riverside Medical Practice", "http://provider-a.test/A20047/FHIR/STU3/", "0113"
@@ -24,7 +24,7 @@ class StaticCredentials:
     def __init__(self) -> None:
         self.forgotten: list[Patient | None] = []
 
-    async def token_for(self, patient: Patient | None) -> str:
+    async def token_for(self, patient: Patient | None, session: transport.Session) -> str:
         return "patient-token" if patient else "service-token"
 
     async def forget(self, patient: Patient | None) -> None:
@@ -64,7 +64,7 @@ def run(respond: Callable, make_call: Callable, *, credentials=None):
     recorder = respond if isinstance(respond, Recorder) else Recorder(respond)
 
     async def main():
-        async with transport.session(
+        async with sessions.session(
             transport=recorder.transport(), credentials=credentials or StaticCredentials()
         ):
             return await make_call()

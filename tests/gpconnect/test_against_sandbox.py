@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from booking_site import gpconnect
 from booking_site.asgi import application
-from booking_site.gpconnect.types import LONDON, instant
+from booking_site.gpconnect.values import LONDON, instant
 from booking_site.sandbox import seed as sandbox_seed
 
 from .conftest import CORRELATION_ID
@@ -148,7 +148,6 @@ def test_a_federation_search_keeps_going_past_faulty_practices(sandbox, call, se
     settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 2.0
     settings.SANDBOX_HANG_SECONDS = 2.5
     codes = [*HEALTHY, HANGS, MALFORMED, NOT_FHIR, EMPTY]
-    arrived = []
 
     async def search():
         began = time.monotonic()
@@ -157,7 +156,6 @@ def test_a_federation_search_keeps_going_past_faulty_practices(sandbox, call, se
             _fortnight(),
             AMELIA,
             correlation_id=CORRELATION_ID,
-            on_result=lambda r: arrived.append(r.practice.ods_code),
         )
         return results, time.monotonic() - began
 
@@ -183,7 +181,7 @@ def test_a_federation_search_keeps_going_past_faulty_practices(sandbox, call, se
         assert by_code[code].reason == "The practice's system sent a reply we could not read."
     assert by_code[EMPTY].status == gpconnect.ResultStatus.NONE
     # The slow practice was the last to be known, and cost only its own time limit.
-    assert arrived[-1] == HANGS
+    assert all(r.elapsed_ms < hang.elapsed_ms for r in results if r is not hang)
     assert took < settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS + 1.0
 
 

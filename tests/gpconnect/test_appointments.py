@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from booking_site import gpconnect
-from booking_site.gpconnect.fhir import parse_appointment, parse_free_slots
+from booking_site.gpconnect.parsing.appointment_replies import parse_appointment
+from booking_site.gpconnect.parsing.slot_replies import parse_free_slots
 
 from . import builders
 from .conftest import (
@@ -141,9 +142,6 @@ def test_adjacent_slots_are_booked_as_one_appointment():
     assert body["slot"] == [{"reference": "Slot/1000"}, {"reference": "Slot/1001"}]
     assert (body["start"], body["end"]) == (a.start_raw, b.end_raw)
 
-    _, joined = _book(gpconnect.join_adjacent([a, b]))
-    assert json.loads(joined.requests[0].content)["slot"] == body["slot"]
-
 
 def test_slots_that_are_not_adjacent_are_refused_before_asking_the_practice():
     a, later = _slots(
@@ -153,6 +151,44 @@ def test_slots_that_are_not_adjacent_are_refused_before_asking_the_practice():
 
     with pytest.raises(ValueError, match="adjacent"):
         _book([a, later])
+
+
+def _in_given_order(*resources):
+    """The parsed slots (of two schedules) in the order the resources are given."""
+    parsed = parse_free_slots(builders.slot_bundle(list(resources), schedules=2), RIVERSIDE)
+    by_id = {slot.slot_id: slot for slot in parsed}
+    return tuple(by_id[resource["id"]] for resource in resources)
+
+
+def test_only_slots_following_on_in_one_schedule_channel_and_type_are_booked_together():
+    a, b, gap, other_schedule, phone, review = _in_given_order(
+        builders.slot("a", "2027-03-01T09:00:00+00:00"),
+        builders.slot("b", "2027-03-01T09:10:00+00:00"),
+        builders.slot("gap", "2027-03-01T09:30:00+00:00"),
+        builders.slot("s2", "2027-03-01T09:10:00+00:00", schedule="2"),
+        builders.slot("tel", "2027-03-01T09:10:00+00:00", channel="Telephone"),
+        builders.slot("rev", "2027-03-01T09:10:00+00:00", service_type="Review"),
+    )
+
+    for not_next in ([b, a], [b, gap], [a, other_schedule], [a, phone], [a, review]):
+        with pytest.raises(ValueError, match="adjacent"):
+            _book(not_next)
+    _, recorder = _book([a, b])
+    assert len(recorder.requests) == 1
+
+
+def test_slots_across_the_autumn_clock_change_follow_on_in_real_time():
+    bst, gmt_same_wall_time, gmt_next = _in_given_order(
+        builders.slot("1", "2027-10-31T01:20:00+01:00", 10),  # ends 01:30 BST
+        builders.slot("2", "2027-10-31T01:30:00+00:00", 10),  # an hour later
+        builders.slot("3", "2027-10-31T00:30:00+00:00", 10),  # 01:30 BST is 00:30 UTC
+    )
+
+    with pytest.raises(ValueError, match="adjacent"):
+        _book([bst, gmt_same_wall_time])
+    _, recorder = _book([bst, gmt_next])
+    body = json.loads(recorder.requests[0].content)
+    assert body["slot"] == [{"reference": "Slot/1"}, {"reference": "Slot/3"}]
 
 
 def test_a_slot_of_another_practice_is_refused():

@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from booking_site import gpconnect
-from booking_site.gpconnect import caching, transport
+from booking_site.gpconnect import caching, sessions
 
 from . import builders
 from .conftest import CORRELATION_ID, HILLSIDE, PATIENT, RIVERSIDE, Recorder, fhir_response
@@ -56,7 +56,7 @@ def _provider(expires_in=3600, token_status=200):
 
 def _run(recorder, make_call, credentials=None):
     async def main():
-        async with transport.session(transport=recorder.transport(), credentials=credentials):
+        async with sessions.session(transport=recorder.transport(), credentials=credentials):
             return await make_call()
 
     return asyncio.run(main())

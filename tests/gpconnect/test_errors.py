@@ -19,7 +19,7 @@ APIM_SYSTEM = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
 
 def _free_slot():
     doc = builders.slot_bundle([builders.slot("1000", "2027-03-01T09:00:00+00:00")])
-    from booking_site.gpconnect.fhir import parse_free_slots
+    from booking_site.gpconnect.parsing.slot_replies import parse_free_slots
 
     return parse_free_slots(doc, RIVERSIDE)[0]
 

@@ -5,11 +5,13 @@ import logging
 from datetime import date, timedelta
 
 import pytest
+from fhir.resources.STU3.slot import Slot as FhirSlot
 
 from booking_site import gpconnect
-from booking_site.gpconnect import fhir
-from booking_site.gpconnect.fhir import parse_appointment, parse_free_slots, parse_slot_reply
-from booking_site.gpconnect.types import LONDON, instant
+from booking_site.gpconnect.parsing import slot_replies, stu3
+from booking_site.gpconnect.parsing.appointment_replies import parse_appointment
+from booking_site.gpconnect.parsing.slot_replies import parse_free_slots, parse_slot_reply
+from booking_site.gpconnect.values import LONDON, instant
 
 from . import builders
 from .conftest import CORRELATION_ID, PATIENT, RIVERSIDE, fhir_response, run
@@ -29,7 +31,7 @@ def _only_the_typed_way(monkeypatch):
     def careful(*args):
         raise AssertionError("the reply went the careful way")
 
-    monkeypatch.setattr(fhir, "parse_free_slots", careful)
+    monkeypatch.setattr(slot_replies, "parse_free_slots", careful)
 
 
 def _search_replying(body: bytes):
@@ -293,7 +295,7 @@ def test_a_conforming_reply_is_decoded_the_typed_way(monkeypatch):
 def test_a_reply_the_typed_way_cannot_take_goes_the_careful_way(monkeypatch, change):
     careful = []
     monkeypatch.setattr(
-        fhir,
+        slot_replies,
         "parse_free_slots",
         lambda doc, practice: careful.append(doc) or parse_free_slots(doc, practice),
     )
@@ -322,11 +324,11 @@ def test_the_first_slot_of_a_reply_the_typed_way_is_still_checked_in_full(monkey
 
 def test_the_canary_checks_the_same_json_once_and_reports_drift_every_time(monkeypatch, caplog):
     caplog.set_level(logging.WARNING, logger="booking_site.gpconnect")
-    monkeypatch.setattr(fhir, "_CONFORMING", {})
+    monkeypatch.setattr(stu3, "_CONFORMING", {})
     validated = []
-    validate = fhir.FhirSlot.model_validate
+    validate = FhirSlot.model_validate
     monkeypatch.setattr(
-        fhir.FhirSlot,
+        FhirSlot,
         "model_validate",
         lambda resource: validated.append(resource["id"]) or validate(resource),
     )

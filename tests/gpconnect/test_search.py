@@ -1,4 +1,4 @@
-"""Searching several practices: windows, concurrency, time limits, progress, merging, caching."""
+"""Searching several practices: windows, concurrency, time limits, merging, caching."""
 
 import asyncio
 import contextlib
@@ -15,7 +15,8 @@ from django.core.cache import cache
 
 from booking_site import gpconnect
 from booking_site.gpconnect import caching
-from booking_site.gpconnect.fhir import parse_free_slots
+from booking_site.gpconnect.parsing.appointment_replies import parse_appointment
+from booking_site.gpconnect.parsing.slot_replies import parse_free_slots
 
 from . import builders
 from .conftest import (
@@ -33,14 +34,9 @@ EMPTY = builders.bundle(entry=False)
 MARCH = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 5))
 
 
-def _search(practices, date_range=MARCH, filters=None, on_result=None):
+def _search(practices, date_range=MARCH):
     return lambda: gpconnect.search_free_slots(
-        practices,
-        date_range,
-        PATIENT,
-        filters,
-        correlation_id=CORRELATION_ID,
-        on_result=on_result,
+        practices, date_range, PATIENT, correlation_id=CORRELATION_ID
     )
 
 
@@ -223,7 +219,7 @@ def test_only_slots_starting_after_now_are_kept_from_every_window(monkeypatch, n
     ]
     reply = builders.slot_bundle([*slots[6:], *slots[:6], slots[3]])
     monkeypatch.setattr(
-        "booking_site.gpconnect.slots.timezone.now", lambda: datetime.fromisoformat(now)
+        "booking_site.gpconnect.slot_search.timezone.now", lambda: datetime.fromisoformat(now)
     )
     twenty_days = gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 20))
 
@@ -233,48 +229,12 @@ def test_only_slots_starting_after_now_are_kept_from_every_window(monkeypatch, n
     assert [s.slot_id for s in result.slots] == [str(100 + i) for i in range(first_kept, 12)]
 
 
-def test_filters_narrow_only_when_set():
-    assert not gpconnect.SlotFilters().narrows
-    assert gpconnect.SlotFilters(delivery_channels=frozenset({"Video"})).narrows
-    assert gpconnect.SlotFilters(slot_types=frozenset({"Flu clinic"})).narrows
-    assert gpconnect.SlotFilters(role_codes=frozenset({"R0260"})).narrows
-    assert gpconnect.SlotFilters(earliest_time=datetime(2027, 1, 1, 9).time()).narrows
-    assert gpconnect.SlotFilters(latest_time=datetime(2027, 1, 1, 17).time()).narrows
-
-
 def test_a_practice_with_no_free_slots_says_none():
     [result], _ = run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE]))
 
     assert result.status == gpconnect.ResultStatus.NONE
     assert result.slots == ()
     assert result.failure is None
-
-
-def test_filters_narrow_the_slots():
-    reply = builders.bundle(
-        builders.slot("1", "2027-03-02T08:00:00+00:00", channel="Telephone"),
-        builders.slot("2", "2027-03-02T10:00:00+00:00", channel="In-person"),
-        builders.slot("3", "2027-03-02T15:00:00+00:00", channel="Video", service_type="Review"),
-        builders.slot("4", "2027-03-02T16:00:00+00:00", schedule="2"),
-        builders.schedule("1"),
-        builders.schedule("2", role=("R0620", "Staff Nurse")),
-        builders.practitioner(),
-        builders.location(),
-        builders.organisation(),
-    )
-
-    def slot_ids(filters):
-        [result], _ = run(lambda r: fhir_response(200, reply), _search([RIVERSIDE], MARCH, filters))
-        return [s.slot_id for s in result.slots]
-
-    assert slot_ids(None) == ["1", "2", "3", "4"]
-    assert slot_ids(gpconnect.SlotFilters(delivery_channels=frozenset({"Telephone"}))) == ["1"]
-    assert slot_ids(gpconnect.SlotFilters(slot_types=frozenset({"Review"}))) == ["3"]
-    assert slot_ids(gpconnect.SlotFilters(role_codes=frozenset({"R0620"}))) == ["4"]
-    morning = gpconnect.SlotFilters(latest_time=datetime(2027, 1, 1, 12).time())
-    assert slot_ids(morning) == ["1", "2"]
-    afternoon = gpconnect.SlotFilters(earliest_time=datetime(2027, 1, 1, 12).time())
-    assert slot_ids(afternoon) == ["3", "4"]
 
 
 # --- One slow or dead practice never delays the others ------------------------------------------
@@ -297,16 +257,10 @@ def _practices_where_meanwood_hangs(log):
 def test_a_hanging_practice_times_out_alone_at_the_practice_limit(settings):
     settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 0.3
     settings.GPCONNECT_DEADLINE_SECONDS = 2.0
-    log, order = [], []
+    log = []
     began = time.monotonic()
 
-    results, _ = run(
-        _practices_where_meanwood_hangs(log),
-        _search(
-            [RIVERSIDE, MEANWOOD, HILLSIDE],
-            on_result=lambda result: order.append(result.practice.ods_code),
-        ),
-    )
+    results, _ = run(_practices_where_meanwood_hangs(log), _search([RIVERSIDE, MEANWOOD, HILLSIDE]))
     took = time.monotonic() - began
 
     assert [r.practice.ods_code for r in results] == ["A20047", "B86044", "B82617"]
@@ -316,8 +270,8 @@ def test_a_hanging_practice_times_out_alone_at_the_practice_limit(settings):
     assert isinstance(meanwood.failure, gpconnect.Unavailable)
     assert meanwood.failure.timed_out
     assert meanwood.reason == "The practice's system is not responding. Try again later."
-    assert order[-1] == "B86044"
     assert riverside.elapsed_ms < 200
+    assert hillside.elapsed_ms < 200
     assert 250 <= meanwood.elapsed_ms < 600
     # Near the practice limit, not the sum of every practice's time.
     assert 0.28 < took < 0.8
@@ -336,62 +290,21 @@ def test_the_overall_deadline_caps_every_practice(settings):
     assert results[1].failure.timed_out
 
 
-def test_results_can_be_consumed_as_each_practice_answers(settings):
-    settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 0.4
-    log = []
-
-    async def consume():
-        seen = []
-        began = asyncio.get_running_loop().time()
-        async with contextlib.aclosing(
-            gpconnect.iter_free_slots(
-                [MEANWOOD, RIVERSIDE, HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID
-            )
-        ) as results:
-            async for result in results:
-                seen.append((result.practice.ods_code, asyncio.get_running_loop().time() - began))
-        return seen
-
-    seen, _ = run(_practices_where_meanwood_hangs(log), consume)
-
-    assert {ods for ods, _ in seen[:2]} == {"A20047", "B82617"}
-    assert all(at < 0.2 for _, at in seen[:2])
-    assert seen[2][0] == "B86044"
-    assert seen[2][1] >= 0.35
-
-
-def test_leaving_the_results_early_stops_the_practices_still_being_asked(settings):
+def test_giving_up_on_a_search_stops_the_practices_still_being_asked(settings):
     settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 5.0
     settings.GPCONNECT_DEADLINE_SECONDS = 5.0
     log = []
 
-    async def first_only():
-        async with contextlib.aclosing(
-            gpconnect.iter_free_slots(
-                [MEANWOOD, RIVERSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID
-            )
-        ) as results:
-            async for result in results:
-                return result
+    async def give_up_soon():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await _search([MEANWOOD, RIVERSIDE])()
 
     began = time.monotonic()
-    first, _ = run(_practices_where_meanwood_hangs(log), first_only)
+    run(_practices_where_meanwood_hangs(log), give_up_soon)
 
-    assert first.practice == RIVERSIDE
     assert time.monotonic() - began < 1
     assert log == ["meanwood cancelled"]
-
-
-def test_an_async_on_result_callback_is_awaited():
-    seen = []
-
-    async def on_result(result):
-        await asyncio.sleep(0)
-        seen.append(result.status)
-
-    run(lambda r: fhir_response(200, EMPTY), _search([RIVERSIDE, HILLSIDE], on_result=on_result))
-
-    assert seen == [gpconnect.ResultStatus.NONE] * 2
 
 
 # --- Caching -----------------------------------------------------------------------------------
@@ -410,10 +323,7 @@ def test_a_repeated_search_is_answered_from_the_cache():
 
     async def twice():
         first = await _search([RIVERSIDE, HILLSIDE])()
-        second = await _search(
-            [RIVERSIDE, HILLSIDE],
-            filters=gpconnect.SlotFilters(delivery_channels=frozenset({"In-person"})),
-        )()
+        second = await _search([RIVERSIDE, HILLSIDE])()
         return first, second
 
     (first, second), _ = run(recorder, twice)
@@ -568,22 +478,26 @@ def _writes(calls: list[str]) -> list[str]:
 def test_the_shared_cache_is_written_in_one_go_once_every_practice_has_answered(monkeypatch):
     counted = CountedCache(cache)
     monkeypatch.setattr(caching, "cache", counted)
-    seen_with_a_result: list[list[str]] = []
-    recorder = Recorder(lambda r: _one_slot_reply())
+    written_before_the_last_answer: list[str] = []
+
+    async def respond(request):
+        if request.url.host == "provider-c.test":  # Meanwood answers last
+            await asyncio.sleep(0.05)
+            written_before_the_last_answer.extend(_writes(counted.calls))
+        return _one_slot_reply()
+
+    recorder = Recorder(respond)
 
     async def search_then_again_elsewhere():
-        await _search(
-            [RIVERSIDE, HILLSIDE, MEANWOOD],
-            on_result=lambda result: seen_with_a_result.append(_writes(counted.calls)),
-        )()
+        await _search([RIVERSIDE, HILLSIDE, MEANWOOD])()
         writes = _writes(counted.calls)
         caching.forget_recent()  # as another instance: only the shared cache has them
         return writes, await _search([RIVERSIDE, HILLSIDE, MEANWOOD])()
 
     (writes, again), _ = run(recorder, search_then_again_elsewhere)
 
-    # No practice's result waited for a shared cache write; then one write held all three.
-    assert seen_with_a_result == [[], [], []]
+    # Nothing was written while a practice was still to answer; then one write held all three.
+    assert written_before_the_last_answer == []
     assert writes == ["aset_many"]
     assert len(recorder.requests) == 3
     assert [r.from_cache for r in again] == [True, True, True]
@@ -673,7 +587,7 @@ def test_a_cancellation_forgets_the_practices_cached_slots():
 
     async def search_cancel_search():
         await _search([RIVERSIDE])()
-        booked = gpconnect.fhir.parse_appointment(appointment, RIVERSIDE, PATIENT)
+        booked = parse_appointment(appointment, RIVERSIDE, PATIENT)
         await gpconnect.cancel(
             RIVERSIDE, PATIENT, booked, "Feeling better", request_id=str(uuid.uuid4())
         )
@@ -725,7 +639,7 @@ def test_a_broken_cache_does_not_break_the_search(monkeypatch):
     assert result.status == gpconnect.ResultStatus.SLOTS
 
 
-# --- Adjacency (CONFORMANCE §2.4) --------------------------------------------------------------
+# --- Cache entries -------------------------------------------------------------------------------
 
 
 def _slots(*resources):
@@ -733,65 +647,6 @@ def _slots(*resources):
     parsed = parse_free_slots(builders.slot_bundle(list(resources), schedules=2), RIVERSIDE)
     by_id = {slot.slot_id: slot for slot in parsed}
     return tuple(by_id[resource["id"]] for resource in resources)
-
-
-def test_adjacent_slots_follow_on_in_the_same_schedule_channel_and_type():
-    a, b, gap, other_schedule, phone, review = _slots(
-        builders.slot("a", "2027-03-01T09:00:00+00:00"),
-        builders.slot("b", "2027-03-01T09:10:00+00:00"),
-        builders.slot("gap", "2027-03-01T09:30:00+00:00"),
-        builders.slot("s2", "2027-03-01T09:10:00+00:00", schedule="2"),
-        builders.slot("tel", "2027-03-01T09:10:00+00:00", channel="Telephone"),
-        builders.slot("rev", "2027-03-01T09:10:00+00:00", service_type="Review"),
-    )
-
-    assert gpconnect.are_adjacent(a, b)
-    assert not gpconnect.are_adjacent(b, a)
-    assert not gpconnect.are_adjacent(b, gap)
-    assert not gpconnect.are_adjacent(a, other_schedule)
-    assert not gpconnect.are_adjacent(a, phone)
-    assert not gpconnect.are_adjacent(a, review)
-
-
-def test_adjacency_across_the_autumn_clock_change_uses_real_time():
-    bst, gmt_same_wall_time, gmt_next = _slots(
-        builders.slot("1", "2027-10-31T01:20:00+01:00", 10),  # ends 01:30 BST
-        builders.slot("2", "2027-10-31T01:30:00+00:00", 10),  # an hour later
-        builders.slot("3", "2027-10-31T00:30:00+00:00", 10),  # 01:30 BST is 00:30 UTC
-    )
-
-    assert not gpconnect.are_adjacent(bst, gmt_same_wall_time)
-    assert gpconnect.are_adjacent(bst, gmt_next)
-
-
-def test_joining_adjacent_slots_makes_one_bookable_time():
-    a, b, c = _slots(
-        builders.slot("a", "2027-03-01T09:00:00+00:00"),
-        builders.slot("b", "2027-03-01T09:10:00+00:00"),
-        builders.slot("c", "2027-03-01T09:20:00+00:00"),
-    )
-
-    joined = gpconnect.join_adjacent([a, b, c])
-
-    assert joined.slot_ids == ("a", "b", "c")
-    assert joined.start_raw == a.start_raw
-    assert joined.end_raw == c.end_raw
-    assert joined.duration == timedelta(minutes=30)
-    with pytest.raises(ValueError, match="not adjacent"):
-        gpconnect.join_adjacent([a, c])
-
-
-def test_slots_group_into_runs():
-    a, b, c, d = _slots(
-        builders.slot("a", "2027-03-01T09:00:00+00:00"),
-        builders.slot("b", "2027-03-01T09:10:00+00:00"),
-        builders.slot("c", "2027-03-01T09:40:00+00:00"),
-        builders.slot("d", "2027-03-01T09:10:00+00:00", schedule="2"),
-    )
-
-    runs = gpconnect.adjacent_runs([d, c, b, a])
-
-    assert [[s.slot_id for s in run] for run in runs] == [["a", "b"], ["d"], ["c"]]
 
 
 def test_cached_slots_come_back_equal_and_an_unknown_entry_is_a_miss():

@@ -39,9 +39,9 @@ async def serve_over_tls(requests: list[bytes], connections: list[object] | None
     return server, server.sockets[0].getsockname()[1]
 
 
-async def ask(port: int):
+async def ask(session: transport.Session, port: int):
     loop = asyncio.get_running_loop()
-    return await transport.exchange(
+    return await session.exchange(
         practice_ods="A20047",
         operation="slot_search",
         method="GET",
@@ -59,8 +59,8 @@ def test_a_practice_whose_certificate_is_not_trusted_is_never_sent_a_request(set
 
     async def main():
         server, port = await serve_over_tls(requests)
-        async with server, gpconnect.session(credentials=StaticCredentials()):
-            await ask(port)
+        async with server, gpconnect.session(credentials=StaticCredentials()) as session:
+            await ask(session, port)
 
     with pytest.raises(gpconnect.Unavailable):
         asyncio.run(main())
@@ -76,8 +76,8 @@ def test_a_trusted_practice_is_read_and_its_connection_reused(monkeypatch):
 
     async def main():
         server, port = await serve_over_tls(requests, connections)
-        async with server, gpconnect.session(credentials=StaticCredentials()):
-            return [await ask(port), await ask(port)]
+        async with server, gpconnect.session(credentials=StaticCredentials()) as session:
+            return [await ask(session, port), await ask(session, port)]
 
     first, second = asyncio.run(main())
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from booking_site import gpconnect
-from booking_site.gpconnect.fhir import parse_free_slots
+from booking_site.gpconnect.parsing.slot_replies import parse_free_slots
 
 from . import builders
 from .conftest import (

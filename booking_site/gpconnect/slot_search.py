@@ -2,123 +2,78 @@
 
 Every ≤14-day window of every practice is requested at the same time (bounded per provider
 host). Each practice has its own time limit, so a slow or dead practice only ever costs its own
-result; the whole search also stops at the overall deadline.
+result; the whole search also stops at the overall deadline. The query is built in
+``requests.py``, sent by ``transport.py`` and the reply parsed in ``parsing/slot_replies.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
-import inspect
 import itertools
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.utils import timezone
 
-from booking_site.gpconnect import build, caching, config, fhir, transport
+from booking_site.gpconnect import caching, config, requests, sessions
 from booking_site.gpconnect.config import ClientConfig
 from booking_site.gpconnect.errors import SEARCH, ProviderError, Unavailable
-from booking_site.gpconnect.types import (
+from booking_site.gpconnect.parsing.slot_replies import parse_slot_reply
+from booking_site.gpconnect.transport import Session
+from booking_site.gpconnect.values import (
     DateRange,
     FreeSlot,
     Patient,
     PracticeEndpoint,
     PracticeResult,
     ResultStatus,
-    SlotFilters,
     instant,
 )
 
 logger = logging.getLogger("booking_site.gpconnect")
-
-OnResult = Callable[[PracticeResult], Awaitable[None] | None]
 
 
 async def search_free_slots(
     practices: Iterable[PracticeEndpoint],
     date_range: DateRange,
     patient: Patient | None,
-    filters: SlotFilters | None = None,
     *,
     correlation_id: str,
-    on_result: OnResult | None = None,
 ) -> list[PracticeResult]:
-    """One ``PracticeResult`` per practice, in the order given.
-
-    ``on_result`` (plain or async) is called with each result as soon as its practice has
-    answered, failed or run out of time. ``patient`` None searches with a service token (staff
-    previews).
+    """One ``PracticeResult`` per practice, in the order given, once every practice has answered,
+    failed or run out of time. ``patient`` None searches with a service token (staff previews).
     """
     practices = list(practices)
-    results: list[PracticeResult | None] = [None] * len(practices)
-    async with contextlib.aclosing(
-        _search(practices, date_range, patient, filters, correlation_id)
-    ) as answers:
-        async for index, result in answers:
-            results[index] = result
-            if on_result is not None:
-                called = on_result(result)
-                if inspect.isawaitable(called):
-                    await called
-    return [r for r in results if r is not None]
-
-
-async def iter_free_slots(
-    practices: Iterable[PracticeEndpoint],
-    date_range: DateRange,
-    patient: Patient | None,
-    filters: SlotFilters | None = None,
-    *,
-    correlation_id: str,
-) -> AsyncIterator[PracticeResult]:
-    """Each practice's ``PracticeResult`` as soon as it is known, fastest first.
-
-    Use it inside ``contextlib.aclosing(...)``: leaving the loop early then stops the
-    practices still being asked at once.
-    """
-    async with contextlib.aclosing(
-        _search(list(practices), date_range, patient, filters, correlation_id)
-    ) as answers:
-        async for _, result in answers:
-            yield result
-
-
-async def _search(
-    practices: list[PracticeEndpoint],
-    date_range: DateRange,
-    patient: Patient | None,
-    filters: SlotFilters | None,
-    correlation_id: str,
-) -> AsyncIterator[tuple[int, PracticeResult]]:
+    session = sessions.current()
     cfg = config.current()
-    filters = filters or SlotFilters()
-    windows = date_range.windows()
     overall = asyncio.get_running_loop().time() + cfg.deadline
-    queries = {window: build.slot_search_query(window, cfg) for window in windows}
+    queries = {window: requests.slot_search_query(window, cfg) for window in date_range.windows()}
     cached = await _cached_replies(practices, queries, overall)
     writes = caching.SlotWrites(cfg.slot_cache_ttl)
-
-    async def indexed(index: int, practice: PracticeEndpoint) -> tuple[int, PracticeResult]:
-        result = await _search_practice(
-            practice, queries, cached, writes, patient, filters, correlation_id, overall, cfg
-        )
-        return index, result
-
-    tasks = [asyncio.ensure_future(indexed(i, p)) for i, p in enumerate(practices)]
-    try:
-        for answer in asyncio.as_completed(tasks):
-            yield await answer
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async with asyncio.TaskGroup() as group:
+        tasks = [
+            group.create_task(
+                _search_practice(
+                    session,
+                    practice,
+                    queries,
+                    cached,
+                    writes,
+                    patient,
+                    correlation_id,
+                    overall,
+                    cfg,
+                )
+            )
+            for practice in practices
+        ]
     # Only now, with every practice answered: pickling the entries for the shared cache would
     # otherwise hold up the replies still to be read.
     await writes.send()
+    return [task.result() for task in tasks]
 
 
 async def _cached_replies(
@@ -143,12 +98,12 @@ async def _cached_replies(
 
 
 async def _search_practice(
+    session: Session,
     practice: PracticeEndpoint,
     queries: dict[DateRange, str],
     cached: dict[tuple[str, DateRange], tuple[str, caching.Slots | None]],
     writes: caching.SlotWrites,
     patient: Patient | None,
-    filters: SlotFilters,
     correlation_id: str,
     overall_deadline: float,
     cfg: ClientConfig,
@@ -164,6 +119,7 @@ async def _search_practice(
                 tasks = [
                     group.create_task(
                         _search_window(
+                            session,
                             practice,
                             query,
                             cached.get((practice.ods_code, window)),
@@ -190,7 +146,6 @@ async def _search_practice(
             practice, ResultStatus.FAILED, (), failure.with_traceback(None), elapsed_ms
         )
     now = timezone.now()
-    accepts = filters.accepts if filters.narrows else None
     # Each window's slots come earliest first (``_search_window``), so the past ones are found
     # by bisection and one window needs no sorting here. A slot that two windows both returned
     # (or one reply repeated) is kept once, as first seen.
@@ -203,8 +158,7 @@ async def _search_practice(
             if slot_id in seen:
                 continue
             seen.add(slot_id)
-            if accepts is None or accepts(slot):
-                kept.append(slot)
+            kept.append(slot)
     if len(answers) > 1:
         kept.sort(key=_earliest)
     chosen = tuple(kept)
@@ -219,6 +173,7 @@ async def _search_practice(
 
 
 async def _search_window(
+    session: Session,
     practice: PracticeEndpoint,
     query: str,
     cached: tuple[str, caching.Slots | None] | None,
@@ -233,7 +188,7 @@ async def _search_window(
     key, slots = cached or (None, None)
     if slots is not None:
         return slots, True
-    reply = await transport.exchange(
+    reply = await session.exchange(
         practice_ods=practice.ods_code,
         operation=SEARCH,
         method="GET",
@@ -244,7 +199,7 @@ async def _search_window(
         deadline=deadline,
         patient=patient,
     )
-    slots = fhir.parse_slot_reply(reply.content, practice)
+    slots = parse_slot_reply(reply.content, practice)
     if key is not None:
         writes.keep(key, slots)
     return slots, False
@@ -255,7 +210,7 @@ def _start(slot: FreeSlot) -> datetime:
 
 
 def _earliest(slot: FreeSlot) -> tuple:
-    """Earliest first: the order ``fhir.parse_slot_reply`` gives each reply (start, end, surgery
+    """Earliest first: the order ``parse_slot_reply`` gives each reply (start, end, surgery
     name, slot id, in real time), for slots from several windows or replies."""
     return (
         instant(slot.start),
@@ -263,56 +218,3 @@ def _earliest(slot: FreeSlot) -> tuple:
         slot.schedule.location.name or "",
         slot.slot_ids[0],
     )
-
-
-# --- Booking several slots as one appointment (CONFORMANCE §2.4) -------------------------------
-
-
-def are_adjacent(first: FreeSlot, then: FreeSlot) -> bool:
-    """Whether ``then`` directly follows ``first`` so both can be booked as one appointment:
-    B.start == A.end, same schedule, same delivery channel, same slot type."""
-    return (
-        instant(then.start) == instant(first.end)
-        and first.practice_ods == then.practice_ods
-        and first.schedule.id == then.schedule.id
-        and first.delivery_channel == then.delivery_channel
-        and first.slot_type == then.slot_type
-    )
-
-
-def join_adjacent(slots: Sequence[FreeSlot]) -> FreeSlot:
-    """One ``FreeSlot`` covering a chain of adjacent slots (ValueError if they are not one)."""
-    if not slots:
-        raise ValueError("No slots to join")
-    for first, then in itertools.pairwise(slots):
-        if not are_adjacent(first, then):
-            raise ValueError("These slots are not adjacent")
-    head, tail = slots[0], slots[-1]
-    return FreeSlot(
-        head.practice_ods,
-        head.practice_name,
-        tuple(slot_id for slot in slots for slot_id in slot.slot_ids),
-        head.start,
-        tail.end,
-        head.start_raw,
-        tail.end_raw,
-        head.slot_type,
-        head.delivery_channel,
-        head.schedule,
-    )
-
-
-def adjacent_runs(slots: Iterable[FreeSlot]) -> list[tuple[FreeSlot, ...]]:
-    """The slots grouped into maximal chains of adjacent slots, earliest first."""
-    runs: list[list[FreeSlot]] = []
-    open_runs: dict[tuple, list[FreeSlot]] = {}
-    for slot in sorted(slots, key=_earliest):
-        group = (slot.practice_ods, slot.schedule.id, slot.delivery_channel, slot.slot_type)
-        run = open_runs.get(group)
-        if run is not None and are_adjacent(run[-1], slot):
-            run.append(slot)
-        else:
-            run = [slot]
-            runs.append(run)
-            open_runs[group] = run
-    return [tuple(run) for run in runs]

@@ -1,5 +1,4 @@
-"""What the site sends to practices: query strings and request bodies (CONFORMANCE §1.2, §3.1,
-§5)."""
+"""What the site sends to practices: search queries, booking and cancellation bodies."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from booking_site.gpconnect.config import ClientConfig
-from booking_site.gpconnect.fhir import (
+from booking_site.gpconnect.fhir_urls import (
     APPOINTMENT_PROFILE,
     BOOKING_ORGANISATION_URL,
     CANCELLATION_REASON_URL,
@@ -18,7 +17,7 @@ from booking_site.gpconnect.fhir import (
     ORG_TYPE_SYSTEM,
     ORGANIZATION_PROFILE,
 )
-from booking_site.gpconnect.types import LONDON, BookingDetails, DateRange, FreeSlot, Patient
+from booking_site.gpconnect.values import LONDON, BookingDetails, DateRange, FreeSlot, Patient
 
 
 def encode_query(params: Sequence[tuple[str, str]]) -> str:

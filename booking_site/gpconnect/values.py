@@ -1,14 +1,14 @@
-"""The small frozen objects the rest of the site gets from ``booking_site.gpconnect``.
+"""The frozen values gpconnect's calls take and give back: practices, slots, results, bookings.
 
-Nothing here knows about HTTP or FHIR JSON: the parsing edge (``fhir.py``) builds these from
-provider replies, and views and services only ever see these.
+Nothing here knows about HTTP or FHIR JSON: the parsers (``parsing/``) build these from provider
+replies, and views and services only ever see these.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -150,7 +150,7 @@ class ScheduleInfo:
 
 @dataclass(frozen=True)
 class FreeSlot:
-    """One bookable time (one slot, or several adjacent slots joined by ``join_adjacent``).
+    """One free slot in a practice's diary, as the site offers it.
 
     ``start_raw``/``end_raw`` keep the provider's own strings: a booking must send them back
     string-identical (CONFORMANCE §3.1).
@@ -255,45 +255,6 @@ class PracticeResult:
     @property
     def reason(self) -> str | None:
         return self.failure.message if self.failure else None
-
-
-@dataclass(frozen=True, slots=True)
-class SlotFilters:
-    """Narrowing applied by the site to the slots practices return (empty means "any").
-
-    These are applied after the cache, so every filter combination shares one cached reply.
-    """
-
-    delivery_channels: frozenset[str] = frozenset()
-    slot_types: frozenset[str] = frozenset()
-    role_codes: frozenset[str] = frozenset()
-    earliest_time: time | None = None
-    latest_time: time | None = None
-
-    @property
-    def narrows(self) -> bool:
-        """Whether any filter is set (an empty ``SlotFilters`` accepts every slot)."""
-        return bool(
-            self.delivery_channels
-            or self.slot_types
-            or self.role_codes
-            or self.earliest_time is not None
-            or self.latest_time is not None
-        )
-
-    def accepts(self, slot: FreeSlot) -> bool:
-        if self.delivery_channels and slot.delivery_channel not in self.delivery_channels:
-            return False
-        if self.slot_types and slot.slot_type not in self.slot_types:
-            return False
-        if self.role_codes and (slot.role is None or slot.role.code not in self.role_codes):
-            return False
-        if self.earliest_time is None and self.latest_time is None:
-            return True
-        local = slot.start.time()  # UK wall-clock time (``start`` is in Europe/London)
-        if self.earliest_time is not None and local < self.earliest_time:
-            return False
-        return self.latest_time is None or local <= self.latest_time
 
 
 @dataclass(frozen=True, slots=True)

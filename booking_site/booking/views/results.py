@@ -1,0 +1,129 @@
+"""Choose a time: the results page, one view per region. Without JavaScript the page waits for
+every practice; with it, the page shows the practices that have answered and asks each other
+one in a request of its own (its status line, also the "try again" link), and the list of
+times is asked for again as each answers. ``request.htmx`` picks the region to render; every
+``hx-get`` has an ordinary link behind it."""
+
+import datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from booking_site import gpconnect
+from booking_site.accounts.decorators import patient_required
+from booking_site.booking import journey as journeys
+from booking_site.booking.forms import MAX_WEEKS_AHEAD
+from booking_site.common import practice_search
+from booking_site.common.formatting import date_label
+from booking_site.common.results import PracticeStatusView, choose_query, results_context
+from booking_site.core.rendering import render
+from booking_site.practices.directory import afederation_practices, apractices_by_ods
+from booking_site.practices.models import Practice
+
+SLOT_LIST_REGION = "slot-list"
+
+
+async def search_scope(request: HttpRequest) -> tuple[list, gpconnect.DateRange] | None:
+    """The practices and dates of the patient's journey, once both are answered."""
+    journey = await journeys.aload(request)
+    if not (journey.has_where and journey.has_when):
+        return None
+    practices = await apractices_by_ods(journey.ods_codes)
+    if not practices:
+        return None
+    return practices, gpconnect.DateRange(journey.start, journey.end)
+
+
+def _status_links(practice: Practice) -> tuple[str, str]:
+    """A practice line's links: its fragment (htmx), and the ordinary "try again" link."""
+    return (
+        reverse("booking:practice_status", args=[practice.ods_code]),
+        f"{reverse('booking:choose_slot')}?retry={practice.ods_code}",
+    )
+
+
+def choose_href(slot: gpconnect.FreeSlot) -> str:
+    return f"{reverse('booking:details')}?{choose_query(slot)}"
+
+
+@patient_required
+@require_GET
+async def choose_slot(request: HttpRequest) -> HttpResponse:
+    """The whole page, or (htmx, targeting the list) the list of times found so far."""
+    scope = await search_scope(request)
+    if scope is None:
+        if request.htmx:
+            raise Http404("No search in progress")
+        return redirect("booking:where")
+    practices, dates = scope
+    list_only = request.htmx.target == SLOT_LIST_REGION
+    progressive = list_only or request.GET.get("progress") == "1"
+    codes = {p.ods_code for p in practices}
+    results = await practice_search.search(
+        request.user,
+        practices,
+        dates,
+        correlation_id=practice_search.new_correlation_id(),
+        retry=frozenset(code for code in request.GET.getlist("retry") if code in codes),
+        answered_only=progressive,
+    )
+    context = results_context(
+        request.GET,
+        practices,
+        dates,
+        results,
+        page_path=reverse("booking:choose_slot"),
+        status_links=_status_links,
+        choose_href=choose_href,
+    )
+    context["progressive"] = progressive
+    if context["all_answered"] and context["total"] == 0:
+        context.update(await _nothing_found_context(practices, dates))
+        if not list_only:
+            return await render(request, "booking/nothing_found.jinja", context)
+    if list_only:
+        context["oob_progress"] = True
+        return await render(request, "common/_slot_list.jinja", context)
+    return await render(request, "booking/choose_slot.jinja", context)
+
+
+@patient_required
+@require_GET
+async def practice_status(request: HttpRequest, ods: str) -> HttpResponse:
+    """One practice's status line, asked afresh (htmx asks for one per practice, and "try
+    again" asks again). Without htmx, the whole page, asking that practice again."""
+    if not request.htmx:
+        return redirect(f"{reverse('booking:choose_slot')}?retry={ods}")
+    scope = await search_scope(request)
+    if scope is None:
+        raise Http404("No search in progress")
+    practices, dates = scope
+    practice = next((p for p in practices if p.ods_code == ods), None)
+    if practice is None:
+        raise Http404("Not one of the practices being searched")
+    [result] = await practice_search.search(
+        request.user,
+        [practice],
+        dates,
+        correlation_id=practice_search.new_correlation_id(),
+        retry=frozenset({ods}),
+    )
+    fragment, retry = _status_links(practice)
+    status = PracticeStatusView.of(practice, result, fragment_href=fragment, retry_href=retry)
+    response = await render(request, "common/_practice_status.jinja", {"status": status})
+    response["HX-Trigger"] = "practice-checked"
+    return response
+
+
+async def _nothing_found_context(practices: list, dates: gpconnect.DateRange) -> dict:
+    latest = timezone.localdate() + datetime.timedelta(weeks=MAX_WEEKS_AHEAD)
+    later_start = dates.end + datetime.timedelta(days=1)
+    return {
+        "nothing_found": "booking/_nothing_found_body.jinja",
+        "can_search_later": later_start <= latest,
+        "later_text": date_label(later_start),
+        "more_practices": len(practices) < len(await afederation_practices(practices[0])),
+    }

@@ -1,0 +1,11 @@
+"""The FHIR profile, extension and code system URLs GP Connect uses, in requests and replies."""
+
+_SD = "https://fhir.nhs.uk/STU3/StructureDefinition/"
+DELIVERY_CHANNEL_URL = _SD + "Extension-GPConnect-DeliveryChannel-2"
+PRACTITIONER_ROLE_URL = _SD + "Extension-GPConnect-PractitionerRole-1"
+BOOKING_ORGANISATION_URL = _SD + "Extension-GPConnect-BookingOrganisation-1"
+CANCELLATION_REASON_URL = _SD + "Extension-GPConnect-AppointmentCancellationReason-1"
+APPOINTMENT_PROFILE = _SD + "GPConnect-Appointment-1"
+ORGANIZATION_PROFILE = _SD + "CareConnect-GPC-Organization-1"
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+ORG_TYPE_SYSTEM = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
