@@ -18,7 +18,7 @@ export SANDBOX_BASE_URL
 help:
 	@echo "make run   - set up from nothing, seed the sandbox and demo accounts, serve http://$(HOST):$(PORT)"
 	@echo "make test  - set up from nothing and run lint and the whole test suite"
-	@echo "make bench - the GP Connect client benchmarks (fan-out, parse, warm cache) against the sandbox"
+	@echo "make bench - the performance benchmarks (docs/performance.md) against a sandbox in another process"
 
 check-python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 12), f"Python 3.12 is needed, found {sys.version.split()[0]}"'
@@ -75,5 +75,5 @@ test: $(BIN)/.installed build/frontend/.built browser-deps lint
 
 # Timing lives here, never in tests: each script serves a throwaway sandbox on 127.0.0.1 and
 # prints its figures against the targets of issue 3 (README, Performance).
-bench: $(BIN)/.installed
+bench: setup browser-deps
 	$(BIN)/python benchmarks/run_all.py

@@ -4,16 +4,16 @@ Target (issue 3): at most 4x ``json.loads`` of the same bytes, both measured in 
 Not one of issue 13's five figures: it isolates the parse within the client's CPU (``client.py``).
 
 The replies are real: the sandbox serves them (over HTTP, from a separate server process) for
-exactly the query the client sends (``build.slot_search_query``), with the Schedules,
+exactly the query the client sends (``requests.slot_search_query``), with the Schedules,
 Practitioners, Locations and the Organization included. Two shapes of diary, 1,000 free slots
 each: 5 schedules of 20 slots a day, and 25 schedules of 4 a day (schedules cost more than slots
 to check).
 
-What is timed is the client's own parsing entry point on those bytes, as ``_search_window``
-calls it: ``fhir.parse_slot_reply(content, practice)``, so decoding is counted too. A sandbox
-reply conforms, so it takes the typed way in (docs/adr/0007-decoding-slot-replies-into-typed-
-fields.md); the careful way, ``fhir.parse_free_slots(fhir.load_json(content), practice)``, which
-a reply with any deviation takes, is measured too. Two states (docs/adr/0002-parsing-slots-fast.md):
+What is timed is the client's own parsing entry point on those bytes, as the slot search calls
+it: ``parsing.slot_replies.parse_slot_reply(content, practice)``, so decoding is counted too. A
+sandbox reply conforms, so it takes the typed way in (docs/adr/0007-decoding-slot-replies-into-
+typed-fields.md); the careful way, ``parse_free_slots(load_json(content), practice)``, which a
+reply with any deviation takes, is measured too. Two states (docs/adr/0002-parsing-slots-fast.md):
 
 * cold: the process has not seen the practice's resources (the memos of validated resources
   are emptied before every parse), as on a practice's first search after a restart;
@@ -53,11 +53,8 @@ def main() -> int:
         for n, (label, diary) in enumerate(DIARIES.items())
     }
     endpoints = {label: h.endpoints([p])[0] for label, p in practices.items()}
-    try:
-        with SandboxServer() as sandbox:
-            replies = {label: fetch(sandbox, practice) for label, practice in practices.items()}
-    finally:
-        h.cleanup()
+    with SandboxServer() as sandbox:
+        replies = {label: fetch(sandbox, practice) for label, practice in practices.items()}
 
     rows, shapes = [], []
     for label, content in replies.items():
@@ -70,10 +67,10 @@ def main() -> int:
         rows,
         [
             *shapes,
-            "parse: fhir.parse_slot_reply(content, practice), the call _search_window makes "
+            "parse: parse_slot_reply(content, practice), the call the slot search makes "
             "(decoding included; these replies take the typed way)",
-            "careful way: fhir.parse_free_slots(fhir.load_json(content), practice), which a "
-            "reply with any deviation takes",
+            "careful way: parse_free_slots(load_json(content), practice), which a reply with "
+            "any deviation takes",
             f"machine: {fig.machine()}",
         ],
     )
@@ -85,7 +82,7 @@ def fetch(sandbox: SandboxServer, practice: h.Practice) -> bytes:
     import httpx
     from django.conf import settings
 
-    from booking_site.gpconnect import build, config
+    from booking_site.gpconnect import config, requests
 
     base = f"{sandbox.base_url}/sandbox"
     with httpx.Client(timeout=30) as http:
@@ -98,7 +95,7 @@ def fetch(sandbox: SandboxServer, practice: h.Practice) -> bytes:
             },
         )
         token_reply.raise_for_status()
-        query = build.slot_search_query(h.window(0), config.current())
+        query = requests.slot_search_query(h.window(0), config.current())
         reply = http.get(
             f"{base}/{practice.ods_code}/FHIR/STU3/Slot?{query}",
             headers={
@@ -112,22 +109,24 @@ def fetch(sandbox: SandboxServer, practice: h.Practice) -> bytes:
 
 
 def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[fig.Row], str]:
-    from booking_site.gpconnect import fhir
+    from booking_site.gpconnect.parsing import stu3
+    from booking_site.gpconnect.parsing.bundles import load_json
+    from booking_site.gpconnect.parsing.slot_replies import parse_free_slots, parse_slot_reply
 
     def loads() -> None:
         json.loads(content)
 
     def typed() -> None:
-        fhir.parse_slot_reply(content, endpoint)
+        parse_slot_reply(content, endpoint)
 
     def careful() -> None:
-        fhir.parse_free_slots(fhir.load_json(content), endpoint)
+        parse_free_slots(load_json(content), endpoint)
 
     def cold(parse):
         def parse_cold() -> float:
             # Forget the resources validated before (not timed).
-            fhir._VALIDATED.clear()
-            fhir._CONFORMING.clear()
+            stu3._VALIDATED.clear()
+            stu3._CONFORMING.clear()
             return _timed(parse)
 
         return parse_cold
@@ -137,7 +136,7 @@ def measure(label: str, content: bytes, endpoint, expected: int) -> tuple[list[f
     for entry in resources:
         kind = entry["resource"]["resourceType"]
         kinds[kind] = kinds.get(kind, 0) + 1
-    for parse in (fhir.parse_slot_reply, lambda c, e: fhir.parse_free_slots(fhir.load_json(c), e)):
+    for parse in (parse_slot_reply, lambda c, e: parse_free_slots(load_json(c), e)):
         parsed = parse(content, endpoint)
         if len(parsed) != expected:
             raise RuntimeError(f"{label}: parsed {len(parsed)} slots, expected {expected}")

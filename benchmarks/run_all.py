@@ -61,7 +61,7 @@ def main() -> int:
     if figures:
         print("\n=== Issue 13's figures (median, worst, target)")
         for number, line in figures:
-            print(f"  [{number}] {line}")
+            print(f"  {line}" if line.startswith("[") else f"  [{number}] {line}")
     return 0 if all(verdict == "PASS" for _, verdict, _ in outcomes) else 1
 
 
