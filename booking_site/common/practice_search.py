@@ -99,6 +99,7 @@ async def search(
     correlation_id: str,
     retry: frozenset[str] = frozenset(),
     answered_only: bool = False,
+    first_within: float | None = None,
 ) -> list[gpconnect.PracticeResult | None]:
     """Search every practice at once and return their results in the order given.
 
@@ -106,6 +107,9 @@ async def search(
     credential, which may search slots and nothing else. A practice that failed moments ago is
     not asked again (its failure is shown) unless its ODS code is in ``retry``. With
     ``answered_only``, practices that have not answered yet are not asked and come back as None.
+    With ``first_within``, the search comes back as soon as one practice has free slots (or
+    after that many seconds): the practices still being asked come back as None, and their
+    requests carry on for the per-practice fragments that ask next.
     """
     known = await answers(user, practices, dates)
     to_ask, results = [], {}
@@ -118,13 +122,18 @@ async def search(
         else:
             to_ask.append(practice)
     if to_ask:
-        found = await gpconnect.search_free_slots(
-            [endpoint_for(p) for p in to_ask],
-            dates,
-            gpconnect.Patient(user.nhs_number) if user.is_patient else None,
-            correlation_id=correlation_id,
-        )
-        await asyncio.gather(*(_remember(user, dates, result) for result in found))
-        for result in found:
-            results[result.practice.ods_code] = result
+        endpoints = [endpoint_for(p) for p in to_ask]
+        patient = gpconnect.Patient(user.nhs_number) if user.is_patient else None
+        if first_within is None:
+            found = await gpconnect.search_free_slots(
+                endpoints, dates, patient, correlation_id=correlation_id
+            )
+        else:
+            found = await gpconnect.first_free_slots(
+                endpoints, dates, patient, correlation_id=correlation_id, within=first_within
+            )
+        answered = [result for result in found if result is not None]
+        await asyncio.gather(*(_remember(user, dates, result) for result in answered))
+        for practice, result in zip(to_ask, found, strict=True):
+            results[practice.ods_code] = result
     return [results[practice.ods_code] for practice in practices]

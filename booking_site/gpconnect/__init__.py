@@ -3,7 +3,7 @@
 The only code in the project that talks HTTP to providers (STYLE rule 3). Async only: the views
 that wait on practices are async and await these calls on the server's event loop.
 
-    search_free_slots                       slot search across practices (slot_search.py)
+    search_free_slots / first_free_slots    slot search across practices (slot_search.py)
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
     session / use_transport / open_shared / close_shared      client lifetime (sessions.py)
     CredentialSource / SandboxCredentials   bearer tokens (credentials.py)
@@ -36,7 +36,7 @@ from booking_site.gpconnect.errors import (
     VersionConflict,
 )
 from booking_site.gpconnect.sessions import close_shared, open_shared, session, use_transport
-from booking_site.gpconnect.slot_search import search_free_slots
+from booking_site.gpconnect.slot_search import first_free_slots, search_free_slots
 from booking_site.gpconnect.transport import CredentialSource
 from booking_site.gpconnect.values import (
     BookedAppointment,
@@ -86,6 +86,7 @@ __all__ = [
     "book",
     "cancel",
     "close_shared",
+    "first_free_slots",
     "instant",
     "open_shared",
     "patient_appointments",

@@ -46,34 +46,72 @@ async def search_free_slots(
     """One ``PracticeResult`` per practice, in the order given, once every practice has answered,
     failed or run out of time. ``patient`` None searches with a service token (staff previews).
     """
+    results = await _search(practices, date_range, patient, correlation_id, first_within=None)
+    return [result for result in results if result is not None]
+
+
+async def first_free_slots(
+    practices: Iterable[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    *,
+    correlation_id: str,
+    within: float,
+) -> list[PracticeResult | None]:
+    """As ``search_free_slots``, but back as soon as one practice has free slots (or every
+    practice has answered, or ``within`` seconds have passed): the practices that have not
+    answered yet come back as None.
+
+    Their requests carry on: a search of the same practice, window and patient made meanwhile in
+    this process (a page's per-practice fragment) shares the request in flight instead of sending
+    another.
+    """
+    return await _search(practices, date_range, patient, correlation_id, first_within=within)
+
+
+async def _search(
+    practices: Iterable[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    correlation_id: str,
+    *,
+    first_within: float | None,
+) -> list[PracticeResult | None]:
     practices = list(practices)
     session = sessions.current()
     cfg = config.current()
-    overall = asyncio.get_running_loop().time() + cfg.deadline
+    loop = asyncio.get_running_loop()
+    overall = loop.time() + cfg.deadline
     queries = {window: requests.slot_search_query(window, cfg) for window in date_range.windows()}
     cached = await _cached_replies(practices, queries, overall)
     writes = caching.SlotWrites(cfg.slot_cache_ttl)
-    async with asyncio.TaskGroup() as group:
-        tasks = [
-            group.create_task(
-                _search_practice(
-                    session,
-                    practice,
-                    queries,
-                    cached,
-                    writes,
-                    patient,
-                    correlation_id,
-                    overall,
-                    cfg,
-                )
+    tasks = [
+        asyncio.ensure_future(
+            _search_practice(
+                session, practice, queries, cached, writes, patient, correlation_id, overall, cfg
             )
-            for practice in practices
-        ]
+        )
+        for practice in practices
+    ]
+    try:
+        if first_within is None:
+            await asyncio.gather(*tasks)
+        else:
+            try:
+                async with asyncio.timeout_at(min(overall, loop.time() + first_within)):
+                    for answer in asyncio.as_completed(tasks):
+                        if (await answer).slots:
+                            break
+            except TimeoutError:
+                pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     # Only now, with every practice answered: pickling the entries for the shared cache would
     # otherwise hold up the replies still to be read.
     await writes.send()
-    return [task.result() for task in tasks]
+    return [task.result() if not task.cancelled() else None for task in tasks]
 
 
 async def _cached_replies(
@@ -188,18 +226,25 @@ async def _search_window(
     key, slots = cached or (None, None)
     if slots is not None:
         return slots, True
-    reply = await session.exchange(
-        practice_ods=practice.ods_code,
-        operation=SEARCH,
-        method="GET",
-        url=f"{practice.url('Slot')}?{query}",
-        host=practice.host,
-        request_id=str(uuid.uuid4()),
-        correlation_id=correlation_id,
-        deadline=deadline,
-        patient=patient,
-    )
-    slots = parse_slot_reply(reply.content, practice)
+
+    async def fetch() -> caching.Slots:
+        reply = await session.exchange(
+            practice_ods=practice.ods_code,
+            operation=SEARCH,
+            method="GET",
+            url=f"{practice.url('Slot')}?{query}",
+            host=practice.host,
+            request_id=str(uuid.uuid4()),
+            correlation_id=correlation_id,
+            deadline=deadline,
+            patient=patient,
+        )
+        return parse_slot_reply(reply.content, practice)
+
+    # One request for everyone in this process asking the same practice the same question for
+    # the same patient at once; it carries on if the search that started it stops waiting.
+    who = patient.nhs_number if patient else "-"
+    slots = await session.single_flight(f"slots:{practice.ods_code}:{who}:{query}", fetch)
     if key is not None:
         writes.keep(key, slots)
     return slots, False

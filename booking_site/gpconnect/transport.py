@@ -5,7 +5,7 @@ the requests in flight to each provider host, enforces the time limits, retries 
 failures with the SAME ``X-Request-ID``, logs one line per round trip, and turns every failure
 into a ``ProviderError``.
 
-A ``Session`` is one pooled ``httpx.AsyncClient`` for one event loop, with the credential source
+A ``Session`` is the pooled ``httpx.AsyncClient``s for one event loop, with the credential source
 it was opened with: the transport never picks where tokens come from. Which session a call uses,
 and the credentials a session is opened with, are ``sessions.py``'s business.
 """
@@ -85,8 +85,8 @@ class Reply:
 
 
 class Session:
-    """One pooled ``AsyncClient`` with its per-host bounds and the credential source it was opened
-    with, for use on one event loop."""
+    """Pooled ``AsyncClient``s (one per practice) with per-host bounds and the credential source
+    it was opened with, for use on one event loop."""
 
     def __init__(
         self,
@@ -96,26 +96,39 @@ class Session:
     ) -> None:
         cfg = config.current()
         self.max_per_host = cfg.max_per_host
-        # Connections are bounded per host by the semaphores below, not by the pool.
-        limits = httpx.Limits(
-            max_connections=None,
-            max_keepalive_connections=cfg.max_per_host * 5,
-            keepalive_expiry=30,
-        )
-        self.client = httpx.AsyncClient(
-            transport=transport,
-            verify=_tls_context(),
-            timeout=httpx.Timeout(cfg.practice_timeout),
-            limits=limits,
-            follow_redirects=False,
-        )
+        self._timeout = httpx.Timeout(cfg.practice_timeout)
+        self._transport = transport
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._closed = False
         self.credentials = credentials
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._inflight: dict[str, asyncio.Task] = {}
 
     @property
     def closed(self) -> bool:
-        return self.client.is_closed
+        return self._closed
+
+    def client_for(self, practice_ods: str) -> httpx.AsyncClient:
+        """The pooled client for one practice (``"-"``: the token endpoint).
+
+        A pool per practice, not one for all: httpcore checks every connection in a pool each
+        time a request starts or ends, so one pool of twenty practices' connections cost twenty
+        times twenty checks a search (about 1.2 s of CPU for 100 practices, docs/performance.md),
+        and in production every practice is reached through the same Spine proxy host.
+        Connections are bounded per host by the semaphores below, not by the pools.
+        """
+        client = self._clients.get(practice_ods)
+        if client is None:
+            client = self._clients[practice_ods] = httpx.AsyncClient(
+                transport=self._transport,
+                verify=_tls_context(),
+                timeout=self._timeout,
+                limits=httpx.Limits(
+                    max_connections=None, max_keepalive_connections=10, keepalive_expiry=30
+                ),
+                follow_redirects=False,
+            )
+        return client
 
     def semaphore(self, host: str) -> asyncio.Semaphore:
         if host not in self._semaphores:
@@ -184,7 +197,7 @@ class Session:
                         token = await self.credentials.token_for(patient, self)
                         headers["Authorization"] = f"Bearer {token}"
                     async with self.semaphore(host):
-                        response = await self.client.request(
+                        response = await self.client_for(practice_ods).request(
                             method, url, content=content, headers=headers
                         )
             except (TimeoutError, httpx.TimeoutException):
@@ -223,7 +236,10 @@ class Session:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
 
 
 @functools.cache

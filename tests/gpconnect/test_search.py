@@ -679,3 +679,64 @@ def test_a_practice_renamed_in_the_directory_is_not_shown_by_its_old_name_from_t
 
     assert after.from_cache
     assert after.slots[0].practice_name == "Riverside Health Centre"
+
+
+# --- The first practice with free slots, and requests shared while in flight -------------------
+
+
+def _slow_for(hosts: dict[str, float]):
+    """A provider that answers one slot after the delay given for the request's host."""
+
+    async def respond(request):
+        await asyncio.sleep(hosts.get(request.url.host, 0))
+        return _one_slot_reply()
+
+    return respond
+
+
+def test_first_free_slots_comes_back_with_the_first_practice_that_has_slots():
+    recorder = Recorder(_slow_for({"provider-b.test": 0.3}))
+
+    async def first():
+        return await gpconnect.first_free_slots(
+            [RIVERSIDE, HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID, within=2
+        )
+
+    (riverside, hillside), _ = run(recorder, first)
+
+    assert riverside.status == gpconnect.ResultStatus.SLOTS
+    assert hillside is None
+
+
+def test_a_search_made_while_a_practices_request_is_in_flight_shares_it():
+    recorder = Recorder(_slow_for({"provider-b.test": 0.3}))
+
+    async def first_then_the_slow_one():
+        await gpconnect.first_free_slots(
+            [RIVERSIDE, HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID, within=2
+        )
+        # As the page's per-practice fragment would, while Hillside's request is still out.
+        return await gpconnect.search_free_slots(
+            [HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID
+        )
+
+    [hillside], _ = run(recorder, first_then_the_slow_one)
+
+    assert hillside.status == gpconnect.ResultStatus.SLOTS
+    assert [request.url.host for request in recorder.requests] == [
+        "provider-a.test",
+        "provider-b.test",
+    ]
+
+
+def test_first_free_slots_waits_no_longer_than_it_was_told():
+    recorder = Recorder(_slow_for({"provider-a.test": 0.4, "provider-b.test": 0.4}))
+
+    async def first():
+        return await gpconnect.first_free_slots(
+            [RIVERSIDE, HILLSIDE], MARCH, PATIENT, correlation_id=CORRELATION_ID, within=0.05
+        )
+
+    results, _ = run(recorder, first)
+
+    assert results == [None, None]

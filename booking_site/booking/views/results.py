@@ -24,6 +24,9 @@ from booking_site.practices.directory import afederation_practices, apractices_b
 from booking_site.practices.models import Practice
 
 SLOT_LIST_REGION = "slot-list"
+# How long the progressive page waits for a first practice with free times before it shows the
+# practices as "checking" (each then asks for itself).
+FIRST_ANSWER_SECONDS = 1.5
 
 
 async def search_scope(request: HttpRequest) -> tuple[list, gpconnect.DateRange] | None:
@@ -68,7 +71,10 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
         dates,
         correlation_id=practice_search.new_correlation_id(),
         retry=frozenset(code for code in request.GET.getlist("retry") if code in codes),
-        answered_only=progressive,
+        # The list region shows what has come in; the progressive page waits for the first
+        # practice with free times, and its practice lines then ask for the rest.
+        answered_only=list_only,
+        first_within=FIRST_ANSWER_SECONDS if progressive and not list_only else None,
     )
     context = results_context(
         request.GET,
