@@ -3,6 +3,7 @@
 time."""
 
 import datetime
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,8 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.http import QueryDict
+from django.template.loader import render_to_string
+from markupsafe import Markup
 
 from booking_site import gpconnect
 from booking_site.common.formatting import (
@@ -173,6 +176,37 @@ def filter_options(
     }
 
 
+def filter_fields(options: dict[str, list[tuple[str, str]]], filters: Filters) -> Markup:
+    """The filters' checkboxes, with ``filters``' values ticked."""
+    chosen = {
+        "time": filters.times,
+        "channel": filters.channels,
+        "practice": filters.practices,
+        "gender": filters.genders,
+        "type": filters.types,
+    }
+    return _filter_fields(
+        tuple((name, tuple(choices)) for name, choices in options.items()),
+        tuple((name, tuple(sorted(values))) for name, values in chosen.items()),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _filter_fields(
+    options: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+    chosen: tuple[tuple[str, tuple[str, ...]], ...],
+) -> Markup:
+    """Rendered once per set of choices and ticks, then reused: the NHS.UK checkboxes macros
+    were a third of a warm results page's server time, and the same practices' pages repeat
+    the same choices (docs/adr/0010-asgi-end-to-end-and-a-plainer-client.md, throughput)."""
+    data = QueryDict(mutable=True)
+    for name, values in chosen:
+        data.setlist(name, list(values))
+    form = FilterForm(data, options={name: list(choices) for name, choices in options})
+    html = render_to_string("common/_filter_fields.jinja", {"filter_form": form})
+    return Markup(html)  # noqa: S704 (the output of an autoescaping template)
+
+
 @dataclass(frozen=True)
 class PracticeStatusView:
     """One practice's line in the "checking practices" list. ``fragment_href`` asks for this
@@ -272,7 +306,7 @@ def results_context(
         "page": page,
         "page_links": _page_links(query, page, page_path),
         "filters": filters,
-        "filter_form": FilterForm(query, options=filter_options(found, practices)),
+        "filter_fields": filter_fields(filter_options(found, practices), filters),
         # The rest of the question (the staff preview's practices and dates), kept by the
         # filters form and the "clear the filters" link.
         "hidden_fields": kept,
