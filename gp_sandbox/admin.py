@@ -14,20 +14,6 @@ from gp_sandbox.models import (
     Slot,
 )
 
-_SWITCHES = (
-    "latency_ms",
-    "latency_jitter_ms",
-    "unavailable",
-    "hangs",
-    "malformed_json",
-    "invalid_fhir",
-    "always_empty",
-    "cancellation_disabled",
-    "cancellation_cutoff_minutes",
-    "cancellation_refused",
-    "registered_patients_only",
-)
-
 
 class LocationInline(admin.TabularInline):
     model = Location
@@ -37,20 +23,11 @@ class LocationInline(admin.TabularInline):
 
 @admin.register(Practice)
 class PracticeAdmin(admin.ModelAdmin):
-    list_display = ("ods_code", "name", "federation", *_SWITCHES)
+    list_display = ("ods_code", "name", "federation", *Practice.SWITCHES)
     list_display_links = ("ods_code", "name")
     # Switches are edited straight from the list: that is what testers come here for.
-    list_editable = _SWITCHES
-    list_filter = (
-        "federation",
-        "unavailable",
-        "hangs",
-        "malformed_json",
-        "invalid_fhir",
-        "always_empty",
-        "cancellation_disabled",
-        "registered_patients_only",
-    )
+    list_editable = Practice.SWITCHES
+    list_filter = ("federation", *Practice.SWITCHES)
     search_fields = ("ods_code", "name")
     readonly_fields = ("version_id",)
     fieldsets = (
@@ -74,27 +51,10 @@ class PracticeAdmin(admin.ModelAdmin):
             {
                 "description": "A practice with any of these set is slow, broken or empty on "
                 "purpose, so the site's error handling can be seen working.",
-                "fields": (
-                    ("latency_ms", "latency_jitter_ms"),
-                    "unavailable",
-                    "hangs",
-                    "malformed_json",
-                    "invalid_fhir",
-                    "always_empty",
-                ),
+                "fields": Practice.FAULT_SWITCHES,
             },
         ),
-        (
-            "Practice rules",
-            {
-                "fields": (
-                    "cancellation_disabled",
-                    "cancellation_cutoff_minutes",
-                    "cancellation_refused",
-                    "registered_patients_only",
-                )
-            },
-        ),
+        ("Practice rules", {"fields": Practice.RULE_SWITCHES}),
     )
     inlines = (LocationInline,)
 

@@ -18,7 +18,7 @@ class Practice(models.Model):
     postcode = models.CharField(max_length=10)
     version_id = models.PositiveIntegerField(default=1)
 
-    # --- Behaviour switches (editable in the admin) ------------------------------------------
+    # --- Behaviour switches (SWITCHES below; editable in the admin) --------------------------
     latency_ms = models.PositiveIntegerField(
         default=0,
         help_text="Every response takes at least this long, in milliseconds (the practice's "
@@ -55,11 +55,36 @@ class Practice(models.Model):
         help_text="Only patients registered here may book or see appointments (403 otherwise).",
     )
 
+    # The behaviour switches, named once for the admin, the seed and the tests. Faults stop the
+    # practice answering slot searches promptly with its real slots; rules are ordinary practice
+    # policies.
+    FAULT_SWITCHES = (
+        "latency_ms",
+        "latency_jitter_ms",
+        "unavailable",
+        "hangs",
+        "malformed_json",
+        "invalid_fhir",
+        "always_empty",
+    )
+    RULE_SWITCHES = (
+        "cancellation_disabled",
+        "cancellation_cutoff_minutes",
+        "cancellation_refused",
+        "registered_patients_only",
+    )
+    SWITCHES = FAULT_SWITCHES + RULE_SWITCHES
+
     class Meta:
         ordering = ["ods_code"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.ods_code})"
+
+    @property
+    def is_healthy(self) -> bool:
+        """Whether the practice answers slot searches promptly with its real slots."""
+        return not any(getattr(self, switch) for switch in self.FAULT_SWITCHES)
 
 
 class Location(models.Model):

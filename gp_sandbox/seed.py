@@ -6,18 +6,24 @@ on purpose so testers meet every failure the site must survive, one practice who
 labelled badly on purpose (for the staff preview's label checks), and demo patients with the
 sign-in details the site's accounts are made from.
 
-Everything comes from one integer seed and the date "today": the same pair always gives the same
-data, and the diaries always start tomorrow.
+The practices (with their surgeries, federations and switches), the demo patients, clinicians'
+names and what each kind of session offers are data, in ``seed.toml``; this module makes the
+clinicians, their weekly sessions and the diaries from them. Everything comes from one integer
+seed and the date "today": the same pair always gives the same data, and the diaries always start
+tomorrow.
 """
 
 import random
 import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import holidays
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
@@ -33,6 +39,8 @@ from gp_sandbox.models import (
     Slot,
 )
 
+# The practices, patients, clinicians' names and session menus the generator below works from.
+DATA_FILE = Path(__file__).with_name("seed.toml")
 DEFAULT_SEED = 1
 # Eight weeks of diaries, starting tomorrow.
 HORIZON_DAYS = 56
@@ -61,21 +69,8 @@ _DAYS_PER_WEEK = {
     "R6300": 2,
 }
 
-# The switches that stop a practice answering slot searches promptly with real slots. The other
-# switches (cancellation rules, registered patients only) are ordinary practice policies.
-FAULT_SWITCHES = (
-    "latency_ms",
-    "latency_jitter_ms",
-    "unavailable",
-    "hangs",
-    "malformed_json",
-    "invalid_fhir",
-    "always_empty",
-)
-
-NORTH_RIVERSIDE = "North Riverside GP Federation"
-HILLCREST = "Hillcrest Primary Care Network"
-CASTLEGATE = "Castlegate Health Partnership"
+# What a session offers: (Slot.serviceType text, delivery channel, weight).
+_Menu = tuple[tuple[str, str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -98,152 +93,9 @@ class _PracticeSpec:
     extended_access: bool = False
     switches: dict[str, int | bool] = field(default_factory=dict)
     # Session name to the menu its slots are drawn from, in place of the usual one.
-    menus: dict[str, tuple[tuple[str, str, int], ...]] = field(default_factory=dict)
+    menus: dict[str, _Menu] = field(default_factory=dict)
     # One salaried or sessional GP whose record has no job role and no gender.
     unlabelled_clinician: bool = False
-
-
-# Beeston Hill Surgery's sessions, labelled as the practice's own staff might: names from inside
-# the practice, capitals, no name at all, and no delivery channel ("") among ordinary slots.
-# (Service type, delivery channel, weight), as in the usual menus below.
-_BADLY_LABELLED: dict[str, tuple[tuple[str, str, int], ...]] = {
-    "Morning surgery": (
-        ("General GP appointment", Slot.DeliveryChannel.IN_PERSON, 3),
-        ("EMBARGO", Slot.DeliveryChannel.IN_PERSON, 2),
-        ("Default slot", Slot.DeliveryChannel.TELEPHONE, 2),
-        ("Slot 1", "", 2),
-        ("", Slot.DeliveryChannel.IN_PERSON, 1),
-    ),
-    "Afternoon surgery": (
-        ("General GP appointment", Slot.DeliveryChannel.IN_PERSON, 2),
-        ("Slot 1", "", 1),
-    ),
-    "Nurse clinic": (
-        ("Nurse appointment", Slot.DeliveryChannel.IN_PERSON, 2),
-        ("Blood test", Slot.DeliveryChannel.IN_PERSON, 2),
-        ("BLOOD PRESSURE CHECK", Slot.DeliveryChannel.IN_PERSON, 1),
-        ("Slot 2", "", 1),
-    ),
-    # No clinician on this rota, so a slot without a name says nothing at all.
-    "Phlebotomy clinic": (
-        ("Blood test", Slot.DeliveryChannel.IN_PERSON, 2),
-        ("", "", 1),
-    ),
-}
-
-# Made-up practices. A20047 and B82617 are the codes the GP Connect demonstrator and provider
-# tests use; the rest are letter + 5 digits. Phone numbers are in Ofcom's drama ranges.
-# fmt: off
-_PRACTICES = (
-    _PracticeSpec(
-        "A20047", "Riverside Medical Practice", NORTH_RIVERSIDE,
-        _Surgery("Riverside Medical Centre", "14 Canal Wharf", "Leeds", "LS11 5PS",
-                 "0113 496 0147"),
-        _Surgery("Holbeck Branch Surgery", "2 Bridge Road", "Leeds", "LS11 9UG", "0113 496 0148"),
-        extended_access=True,
-    ),
-    _PracticeSpec(
-        "B86019", "Kirkstall Lane Surgery", NORTH_RIVERSIDE,
-        _Surgery("Kirkstall Lane Surgery", "122 Kirkstall Lane", "Leeds", "LS5 3JN",
-                 "0113 496 0231"),
-        switches={"cancellation_disabled": True},
-    ),
-    _PracticeSpec(
-        "B86044", "Meanwood Group Practice", NORTH_RIVERSIDE,
-        _Surgery("Meanwood Health Centre", "8 Green Road", "Leeds", "LS6 4LE", "0113 496 0362"),
-        _Surgery("Moortown Branch Surgery", "301 Harrogate Road", "Leeds", "LS17 6PA",
-                 "0113 496 0363"),
-    ),
-    _PracticeSpec(
-        "B86071", "Chapel Allerton Surgery", NORTH_RIVERSIDE,
-        _Surgery("Chapel Allerton Surgery", "51 Town Street", "Leeds", "LS7 4NB", "0113 496 0475"),
-    ),
-    _PracticeSpec(
-        "B86105", "Armley Moor Medical Practice", NORTH_RIVERSIDE,
-        _Surgery("Armley Moor Health Centre", "95 Town Street", "Leeds", "LS12 3HD",
-                 "0113 496 0588"),
-        _Surgery("Wortley Branch Surgery", "18 Lower Wortley Road", "Leeds", "LS12 4PX",
-                 "0113 496 0589"),
-        switches={"latency_ms": 1500, "latency_jitter_ms": 500},
-    ),
-    _PracticeSpec(
-        "B86128", "Headingley Park Surgery", NORTH_RIVERSIDE,
-        _Surgery("Headingley Park Surgery", "7 Otley Road", "Leeds", "LS6 3AA", "0113 496 0614"),
-        switches={"unavailable": True},
-    ),
-    _PracticeSpec(
-        "B82617", "Hillcrest Surgery", HILLCREST,
-        _Surgery("Hillcrest Surgery", "40 Hill Street", "Sheffield", "S10 1BT", "0114 496 0120"),
-        _Surgery("Crookes Branch Surgery", "211 Crookes", "Sheffield", "S10 1TE", "0114 496 0121"),
-    ),
-    _PracticeSpec(
-        "C88032", "Broomhill Medical Centre", HILLCREST,
-        _Surgery("Broomhill Medical Centre", "12 Taptonville Road", "Sheffield", "S10 5BR",
-                 "0114 496 0254"),
-        extended_access=True,
-        switches={"cancellation_cutoff_minutes": 24 * 60},
-    ),
-    _PracticeSpec(
-        "C88057", "Walkley House Surgery", HILLCREST,
-        _Surgery("Walkley House Surgery", "150 South Road", "Sheffield", "S6 3TE", "0114 496 0377"),
-        _Surgery("Hillsborough Branch Surgery", "4 Middlewood Road", "Sheffield", "S6 4GU",
-                 "0114 496 0378"),
-    ),
-    _PracticeSpec(
-        "C88091", "Nether Edge Family Practice", HILLCREST,
-        _Surgery("Nether Edge Family Practice", "63 Montgomery Road", "Sheffield", "S7 1LR",
-                 "0114 496 0489"),
-        switches={"hangs": True},
-    ),
-    _PracticeSpec(
-        "C88114", "Sharrow Vale Surgery", HILLCREST,
-        _Surgery("Sharrow Vale Surgery", "21 Sharrow Vale Road", "Sheffield", "S11 8ZA",
-                 "0114 496 0536"),
-        switches={"malformed_json": True},
-    ),
-    _PracticeSpec(
-        "C84016", "Castlegate Medical Practice", CASTLEGATE,
-        _Surgery("Castlegate Medical Centre", "3 Castle Gate", "Nottingham", "NG1 6AF",
-                 "0115 496 0102"),
-        _Surgery("Meadows Branch Surgery", "27 Arkwright Walk", "Nottingham", "NG2 2HW",
-                 "0115 496 0103"),
-        extended_access=True,
-    ),
-    _PracticeSpec(
-        "C84039", "Sherwood Rise Surgery", CASTLEGATE,
-        _Surgery("Sherwood Rise Surgery", "118 Nottingham Road", "Nottingham", "NG7 7AH",
-                 "0115 496 0246"),
-        switches={"registered_patients_only": True},
-    ),
-    _PracticeSpec(
-        "C84062", "Lenton Abbey Health Centre", CASTLEGATE,
-        _Surgery("Lenton Abbey Health Centre", "9 Derby Road", "Nottingham", "NG9 2SP",
-                 "0115 496 0371"),
-    ),
-    _PracticeSpec(
-        "C84085", "Trent Bridge Surgery", CASTLEGATE,
-        _Surgery("Trent Bridge Surgery", "2 Radcliffe Road", "Nottingham", "NG2 5FF",
-                 "0115 496 0420"),
-        switches={"invalid_fhir": True},
-    ),
-    _PracticeSpec(
-        "C84103", "Mapperley Park Medical Practice", CASTLEGATE,
-        _Surgery("Mapperley Park Medical Practice", "70 Mansfield Road", "Nottingham", "NG5 2FB",
-                 "0115 496 0597"),
-        switches={"always_empty": True},
-    ),
-    # Answers promptly, but its diary is labelled as a practice's own staff would write it:
-    # slot types patients cannot understand, slots without a delivery channel, and a GP whose
-    # record has no job role or gender (see _BADLY_LABELLED).
-    _PracticeSpec(
-        "B86147", "Beeston Hill Surgery", NORTH_RIVERSIDE,
-        _Surgery("Beeston Hill Surgery", "33 Dewsbury Road", "Leeds", "LS11 8QE",
-                 "0113 496 0702"),
-        menus=_BADLY_LABELLED,
-        unlabelled_clinician=True,
-    ),
-)
-# fmt: on
 
 
 @dataclass(frozen=True)
@@ -256,72 +108,41 @@ class _PatientSpec:
     registered_practice_ods: str
 
 
-# 9000000009 is the patient in the patient-facing API's examples; 9449305552 is an NHS login
-# test user. The rest are in the 999 range, which is never issued to real people.
-# fmt: off
-_PATIENTS = (
-    _PatientSpec("9000000009", "Amelia", "Clarke", "female", date(1985, 3, 14), "A20047"),
-    _PatientSpec("9449305552", "Oliver", "Bennett", "male", date(1972, 11, 2), "B82617"),
-    _PatientSpec("9992345179", "Priya", "Patel", "female", date(1990, 7, 21), "B86019"),
-    _PatientSpec("9993456284", "George", "Thompson", "male", date(1948, 5, 9), "C88032"),
-    _PatientSpec("9994567314", "Chloe", "Williams", "female", date(2001, 9, 30), "C84039"),
-    _PatientSpec("9996789535", "Mohammed", "Hussain", "male", date(1966, 1, 17), "C84016"),
-    _PatientSpec("9997890647", "Eleanor", "Davies", "female", date(1958, 12, 3), "B86044"),
-    _PatientSpec("9998901758", "Daniel", "Murphy", "male", date(1995, 4, 25), "C88057"),
-)
+def _menu(items: list[list]) -> _Menu:
+    menu = tuple((service_type, channel, weight) for service_type, channel, weight in items)
+    for _, channel, _ in menu:
+        if channel and channel not in Slot.DeliveryChannel.values:
+            raise ImproperlyConfigured(f"{DATA_FILE.name}: no delivery channel {channel!r}")
+    return menu
 
-_FEMALE_NAMES = (
-    "Sarah", "Emma", "Rachel", "Helen", "Priya", "Aisha", "Claire", "Laura", "Hannah",
-    "Rebecca", "Fatima", "Sophie", "Katherine", "Joanne", "Nadia", "Grace", "Olivia", "Megan",
-)
-_MALE_NAMES = (
-    "James", "David", "Richard", "Andrew", "Mohammed", "Rajesh", "Thomas", "Michael", "Daniel",
-    "Samuel", "Matthew", "Christopher", "Ahmed", "Oliver", "Benjamin", "Jonathan", "Kwame",
-)
-_FAMILY_NAMES = (
-    "Ahmed", "Brown", "Campbell", "Chaudhry", "Clarke", "Cooper", "Davies", "Edwards", "Evans",
-    "Green", "Hall", "Harris", "Hughes", "Jackson", "Khan", "Kaur", "Lewis", "Mitchell", "Morgan",
-    "Nguyen", "Okafor", "Parker", "Patel", "Roberts", "Robinson", "Shah", "Singh", "Taylor",
-    "Turner", "Walker", "Ward", "White", "Wilson", "Wood", "Wright", "Young",
-)
-# fmt: on
 
-IN_PERSON = Slot.DeliveryChannel.IN_PERSON
-TELEPHONE = Slot.DeliveryChannel.TELEPHONE
-VIDEO = Slot.DeliveryChannel.VIDEO
+def _practice_spec(table: dict, federations: list[str]) -> _PracticeSpec:
+    where = f"{DATA_FILE.name}, {table['ods_code']}"
+    if table["federation"] not in federations:
+        raise ImproperlyConfigured(f"{where}: {table['federation']!r} is not in federations")
+    unknown = set(table.get("switches", {})) - set(Practice.SWITCHES)
+    if unknown:
+        raise ImproperlyConfigured(f"{where}: no behaviour switches {sorted(unknown)}")
+    return _PracticeSpec(
+        **table
+        | {
+            "main": _Surgery(**table["main"]),
+            "branch": _Surgery(**table["branch"]) if "branch" in table else None,
+            "menus": {name: _menu(items) for name, items in table.get("menus", {}).items()},
+        }
+    )
 
-# What a session offers: (Slot.serviceType text, delivery channel, weight).
-_Menu = tuple[tuple[str, str, int], ...]
-_GP_MENU: _Menu = (
-    ("General GP appointment", IN_PERSON, 6),
-    ("Telephone consultation", TELEPHONE, 3),
-    ("Video consultation", VIDEO, 1),
-)
-_DUTY_MENU: _Menu = (
-    ("Urgent GP appointment", IN_PERSON, 1),
-    ("Telephone consultation", TELEPHONE, 1),
-)
-_EXTENDED_MENU: _Menu = (
-    ("General GP appointment", IN_PERSON, 2),
-    ("Video consultation", VIDEO, 1),
-)
-_MINOR_ILLNESS_MENU: _Menu = (
-    ("Minor illness appointment", IN_PERSON, 3),
-    ("Telephone consultation", TELEPHONE, 2),
-)
-_NURSE_MENU: _Menu = (
-    ("Nurse appointment", IN_PERSON, 3),
-    ("Blood test", IN_PERSON, 2),
-    ("Asthma review", IN_PERSON, 1),
-    ("Diabetes review", IN_PERSON, 1),
-    ("Cervical screening", IN_PERSON, 1),
-)
-_PHARMACIST_MENU: _Menu = (
-    ("Medication review", TELEPHONE, 2),
-    ("Medication review", VIDEO, 1),
-    ("Medication review", IN_PERSON, 1),
-)
-_PHLEBOTOMY_MENU: _Menu = (("Blood test", IN_PERSON, 1),)
+
+# The practices, patients, clinicians' names and menus: data, read once.
+with DATA_FILE.open("rb") as data_file:
+    _DATA = tomllib.load(data_file)
+_PRACTICES = tuple(_practice_spec(table, _DATA["federations"]) for table in _DATA["practices"])
+_PATIENTS = tuple(_PatientSpec(**table) for table in _DATA["patients"])
+_FEMALE_NAMES = tuple(_DATA["names"]["female"])
+_MALE_NAMES = tuple(_DATA["names"]["male"])
+_FAMILY_NAMES = tuple(_DATA["names"]["family"])
+# The usual menus, by session (see _weekly_sessions).
+_MENUS = {name: _menu(items) for name, items in _DATA["menus"].items()}
 
 # NHS 111 may book a duty doctor's first slots; they are hidden from a GP practice's search.
 _URGENT_CARE = "urgent-care"
@@ -465,7 +286,7 @@ def describe() -> SeedSummary:
                 address=", ".join((practice.address_line, practice.city, practice.postcode)),
                 base_url=practice_base_url(practice.ods_code),
                 behaviour=describe_behaviour(practice),
-                healthy=is_healthy(practice),
+                healthy=practice.is_healthy,
             )
             for practice in practices
         ),
@@ -499,11 +320,6 @@ def practice_base_url(ods_code: str) -> str:
 def demo_email(given: str, family: str) -> str:
     """The demo patient's sign-in email: firstname.lastname@example.com."""
     return f"{_letters(given)}.{_letters(family)}@example.com"
-
-
-def is_healthy(practice: Practice) -> bool:
-    """Whether the practice answers slot searches promptly with its real slots."""
-    return not any(getattr(practice, switch) for switch in FAULT_SWITCHES)
 
 
 def describe_behaviour(practice: Practice) -> str:
@@ -742,16 +558,33 @@ def _weekly_sessions(
                 minutes = 15 if role == "R6200" else gp_minutes
                 morning = (rng.choice((time(8, 30), time(9))), rng.choice((time(11, 30), time(12))))
                 if duty.get(weekday) == person.pk:
-                    add(weekday, "Duty doctor", morning, minutes, _DUTY_MENU, location, person, 2)
+                    add(
+                        weekday,
+                        "Duty doctor",
+                        morning,
+                        minutes,
+                        _MENUS["duty"],
+                        location,
+                        person,
+                        2,
+                    )
                 else:
-                    add(weekday, "Morning surgery", morning, minutes, _GP_MENU, location, person)
+                    add(
+                        weekday, "Morning surgery", morning, minutes, _MENUS["gp"], location, person
+                    )
                 if rng.random() < 0.3:
                     afternoon = (
                         rng.choice((time(14), time(14, 30), time(15))),
                         rng.choice((time(17, 30), time(18))),
                     )
                     add(
-                        weekday, "Afternoon surgery", afternoon, minutes, _GP_MENU, location, person
+                        weekday,
+                        "Afternoon surgery",
+                        afternoon,
+                        minutes,
+                        _MENUS["gp"],
+                        location,
+                        person,
                     )
             elif role == "R0600":
                 hours = (time(8, 30), time(12))
@@ -760,16 +593,16 @@ def _weekly_sessions(
                     "Minor illness clinic",
                     hours,
                     10,
-                    _MINOR_ILLNESS_MENU,
+                    _MENUS["minor_illness"],
                     location,
                     person,
                 )
             elif role == "R0620":
                 hours = rng.choice(((time(8, 30), time(12)), (time(14), time(17, 30))))
-                add(weekday, "Nurse clinic", hours, 15, _NURSE_MENU, location, person)
+                add(weekday, "Nurse clinic", hours, 15, _MENUS["nurse"], location, person)
             elif role == "R1290":
                 hours = (time(14), time(16))
-                add(weekday, "Pharmacist clinic", hours, 15, _PHARMACIST_MENU, location, person)
+                add(weekday, "Pharmacist clinic", hours, 15, _MENUS["pharmacist"], location, person)
 
     # A clinic without a named clinician: whoever is on the phlebotomy rota that morning.
     phlebotomy_at = somewhere()
@@ -779,7 +612,7 @@ def _weekly_sessions(
             "Phlebotomy clinic",
             (time(8, 30), time(11)),
             10,
-            _PHLEBOTOMY_MENU,
+            _MENUS["phlebotomy"],
             phlebotomy_at,
         )
     if spec.extended_access:
@@ -790,7 +623,7 @@ def _weekly_sessions(
                 "Extended access",
                 hours,
                 gp_minutes,
-                _EXTENDED_MENU,
+                _MENUS["extended"],
                 main,
                 rng.choice(senior_gps),
             )

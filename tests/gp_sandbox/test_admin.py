@@ -94,7 +94,7 @@ def test_an_admin_sees_every_practice_with_its_switches_editable_in_the_list(
     html = response.content.decode()
     assert "A20047" in html
     assert "North Riverside GP Federation" in html
-    for switch in ("unavailable", "hangs", "latency_ms", "registered_patients_only"):
+    for switch in Practice.SWITCHES:
         assert f'name="form-0-{switch}"' in html
 
 
@@ -125,9 +125,12 @@ def test_an_admin_can_open_a_practice_with_its_switches_grouped(admin_client, pr
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Faults: how the practice system answers" in html
-    assert "Practice rules" in html
-    assert 'name="cancellation_cutoff_minutes"' in html
+    faults = html.index("Faults: how the practice system answers")
+    rules = html.index("Practice rules")
+    for switch in Practice.FAULT_SWITCHES:
+        assert faults < html.index(f'name="{switch}"') < rules, switch
+    for switch in Practice.RULE_SWITCHES:
+        assert rules < html.index(f'name="{switch}"'), switch
     assert "Riverside Medical Centre" in html  # its surgeries, inline
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gp_sandbox import seed as sandbox_seed
 from gp_sandbox.models import Location, Patient, Practice, Practitioner, Schedule, Slot
-from gp_sandbox.seed import DEMO_PASSWORD, SDS_JOB_ROLES, is_healthy
+from gp_sandbox.seed import DEMO_PASSWORD, SDS_JOB_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def snapshot() -> dict[str, list[tuple]]:
     return {
         "practices": sorted(
             Practice.objects.values_list(
-                "ods_code", "name", "federation", "phone", "latency_ms", "unavailable", "hangs"
+                "ods_code", "name", "federation", "phone", *Practice.SWITCHES
             )
         ),
         "practitioners": sorted(
@@ -150,8 +150,7 @@ def test_there_are_several_federations_of_mostly_healthy_practices(winter):
         assert len([practice for practice in healthy if practice.federation == name]) >= 3, name
     # "Healthy" is worked out from the practice's switches.
     assert [practice.healthy for practice in winter.practices] == [
-        is_healthy(Practice.objects.get(ods_code=practice.ods_code))
-        for practice in winter.practices
+        Practice.objects.get(ods_code=practice.ods_code).is_healthy for practice in winter.practices
     ]
 
 
@@ -160,17 +159,12 @@ def test_every_behaviour_switch_is_met_at_some_practice(winter):
 
     slow = practices.get(latency_ms__gte=1000)
     assert slow.latency_jitter_ms > 0
-    for switch in (
-        "unavailable",
-        "hangs",
-        "malformed_json",
-        "invalid_fhir",
-        "always_empty",
-        "cancellation_disabled",
-        "registered_patients_only",
-    ):
-        assert practices.filter(**{switch: True}).count() == 1, switch
-    assert practices.filter(cancellation_cutoff_minutes=24 * 60).count() == 1
+    assert practices.get(cancellation_cutoff_minutes__gt=0).cancellation_cutoff_minutes == 24 * 60
+    # Each switch is set at exactly one practice; a refused cancellation (409) is met in tests.
+    for switch in Practice.SWITCHES:
+        if switch != "cancellation_refused":
+            assert practices.exclude(**{switch: 0}).count() == 1, switch
+    assert not practices.filter(cancellation_refused=True).exists()
     # The demonstrator practices behave.
     by_code = {practice.ods_code: practice for practice in winter.practices}
     assert by_code["A20047"].behaviour == by_code["B82617"].behaviour == "healthy"
