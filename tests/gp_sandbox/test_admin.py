@@ -1,8 +1,9 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from gp_sandbox import factories
 from gp_sandbox.models import (
     Appointment,
     IdempotentRequest,
@@ -20,52 +21,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def practice() -> Practice:
     """A small practice with one of everything the admin shows."""
-    practice = Practice.objects.create(
-        ods_code="A20047",
-        name="Riverside Medical Practice",
-        federation="North Riverside GP Federation",
-        phone="0113 496 0147",
-        address_line="14 Canal Wharf",
-        city="Leeds",
-        postcode="LS11 5PS",
-    )
-    location = Location.objects.create(
-        practice=practice,
-        name="Riverside Medical Centre",
-        address_line="14 Canal Wharf",
-        city="Leeds",
-        postcode="LS11 5PS",
-        phone="0113 496 0147",
-    )
-    gp = Practitioner.objects.create(
-        practice=practice,
-        sds_user_id="123456789012",
-        prefix="Dr",
-        given="Rachel",
-        family="Lewis",
-        gender="female",
-        role_code="R0260",
-        role_display="General Medical Practitioner",
-    )
-    schedule = Schedule.objects.create(
-        practice=practice, location=location, practitioner=gp, service_category="Morning surgery"
-    )
-    start = timezone.now() + timedelta(days=1)
-    slot = Slot.objects.create(
-        schedule=schedule,
-        start=start,
-        end=start + timedelta(minutes=10),
-        service_type="General GP appointment",
-        delivery_channel="In-person",
-        status="busy",
-    )
-    Patient.objects.create(
-        nhs_number="9000000009",
-        given="Amelia",
-        family="Clarke",
-        birth_date=date(1985, 3, 14),
-        registered_practice=practice,
-    )
+    practice = factories.make_practice("A20047", federation="North Riverside GP Federation")
+    location = factories.make_location(practice, "Riverside Medical Centre")
+    schedule = factories.make_schedule(practice, location=location)
+    slot = factories.make_slot(schedule, timezone.now() + timedelta(days=1), status="busy")
+    factories.make_patient(practice, "9000000009")
     appointment = Appointment.objects.create(
         practice=practice,
         patient_nhs_number="9000000009",
