@@ -3,6 +3,8 @@
 Django answers HTTP; the ASGI lifespan is handled here, because what a serving process shares
 lives as long as its event loop: at start-up the views are loaded and the GP Connect client's
 pooled connections are opened; at shutdown they and the database connection pool are closed.
+With the provider sandbox enabled (never in production), each request is first stamped with when
+it arrived (``gp_sandbox.arrival``); no other part of the site knows the sandbox.
 """
 
 import os
@@ -21,13 +23,18 @@ from django.conf import settings  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from booking_site import gpconnect  # noqa: E402
-from booking_site.core.arrival import stamped_asgi  # noqa: E402
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-_http = stamped_asgi(django_application)
+if settings.SANDBOX_ENABLED:
+    # The sandbox times a practice's latency from when a request reached this process.
+    from gp_sandbox.arrival import stamped_asgi
+
+    _http = stamped_asgi(django_application)
+else:
+    _http = django_application
 
 
 async def application(scope: Scope, receive: Receive, send: Send) -> None:

@@ -50,7 +50,6 @@ INSTALLED_APPS = [
     "booking_site.practices",
     "booking_site.booking",
     "booking_site.availability",
-    "booking_site.sandbox",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -236,7 +235,11 @@ LOGGING = {
 }
 
 # --- The provider sandbox (a stand-in for EMIS/TPP, reached only over HTTP) ---------------------
+# gp_sandbox: installed (its tables, admin pages and /sandbox/ URLs) only when enabled, which
+# production never is unless told.
 SANDBOX_ENABLED = env_bool("SANDBOX_ENABLED", not IS_PRODUCTION)
+if SANDBOX_ENABLED:
+    INSTALLED_APPS.append("gp_sandbox")
 SANDBOX_TOKEN_TTL_SECONDS = env_int("SANDBOX_TOKEN_TTL_SECONDS", 60 * 60)
 SANDBOX_SIGNING_KEY = env_str("SANDBOX_SIGNING_KEY", f"{SECRET_KEY}:sandbox")
 # How long a "hangs" practice holds a request before giving up on its own.

@@ -13,7 +13,7 @@ urlpatterns = [
 ]
 
 if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/", include("booking_site.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("gp_sandbox.urls")))
 
 handler403 = "booking_site.core.views.forbidden"
 handler404 = "booking_site.core.views.not_found"

@@ -1,4 +1,4 @@
-"""Factories for the site's own data (the sandbox has its own in tests/sandbox/factories.py)."""
+"""Factories for the site's own data (the sandbox has its own: gp_sandbox/factories.py)."""
 
 import datetime
 import itertools

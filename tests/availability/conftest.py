@@ -18,8 +18,8 @@ from booking_site.availability.services import practice_staff_group
 from booking_site.gpconnect import use_transport
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
+from gp_sandbox import factories as sandbox
 from tests.factories import DEMO_PASSWORD, make_patient
-from tests.sandbox import factories as sandbox
 
 SANDBOX = "http://testserver/sandbox"
 NORTH_RIVERSIDE = "North Riverside GP Federation"

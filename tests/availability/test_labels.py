@@ -13,7 +13,7 @@ from booking_site.availability.models import StaffSearch
 from booking_site.gpconnect.values import LONDON
 from booking_site.practices.directory import load_directory
 from booking_site.practices.models import Practice
-from booking_site.sandbox import seed as sandbox_seed
+from gp_sandbox import seed as sandbox_seed
 from tests.availability.conftest import make_user
 
 GP = gpconnect.JobRole("R0260", "General Medical Practitioner")

@@ -11,8 +11,8 @@ from booking_site.asgi import application
 from booking_site.gpconnect import use_transport
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
+from gp_sandbox import factories as sandbox
 from tests.factories import make_patient
-from tests.sandbox import factories as sandbox
 
 SANDBOX = "http://testserver/sandbox"
 

@@ -11,9 +11,9 @@ from icalendar import Calendar
 from booking_site.asgi import application
 from booking_site.booking.models import Booking
 from booking_site.gpconnect import use_transport
-from booking_site.sandbox.models import Appointment as SandboxAppointment
-from booking_site.sandbox.models import Practice as SandboxPractice
-from booking_site.sandbox.models import Slot as SandboxSlot
+from gp_sandbox.models import Appointment as SandboxAppointment
+from gp_sandbox.models import Practice as SandboxPractice
+from gp_sandbox.models import Slot as SandboxSlot
 from tests.html import error_summary_links
 
 from .conftest import tomorrow_at

@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 
 from booking_site.booking.models import Booking
-from booking_site.sandbox.models import Appointment as SandboxAppointment
-from booking_site.sandbox.models import Slot as SandboxSlot
+from gp_sandbox.models import Appointment as SandboxAppointment
+from gp_sandbox.models import Slot as SandboxSlot
 from tests.factories import make_practice
 from tests.html import error_summary_links
 

@@ -25,10 +25,10 @@ from django.utils import timezone
 from booking_site.accounts.models import User
 from booking_site.booking.models import Booking
 from booking_site.practices.models import Practice as SitePractice
-from booking_site.sandbox.models import Appointment as SandboxAppointment
-from booking_site.sandbox.models import Practice as SandboxPractice
+from gp_sandbox import factories as sandbox
+from gp_sandbox.models import Appointment as SandboxAppointment
+from gp_sandbox.models import Practice as SandboxPractice
 from tests.factories import NHS_NUMBERS, make_patient
-from tests.sandbox import factories as sandbox
 from tests.serving import SiteServer, output_on_failure, serving
 
 pytestmark = [

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from booking_site.practices.models import Practice as SitePractice
-from booking_site.sandbox.models import Practice as SandboxPractice
+from gp_sandbox import factories as sandbox
+from gp_sandbox.models import Practice as SandboxPractice
 from tests.booking.test_scale_out import ODS, csrf_token, expect_redirect, signed_in, tomorrow_at
 from tests.factories import make_patient
-from tests.sandbox import factories as sandbox
 from tests.serving import SiteServer, output_on_failure, serving
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]

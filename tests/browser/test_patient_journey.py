@@ -16,11 +16,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 from booking_site.booking.models import Booking
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
-from booking_site.sandbox.models import Appointment as SandboxAppointment
-from booking_site.sandbox.models import Practice as SandboxPractice
+from gp_sandbox import factories as sandbox
+from gp_sandbox.models import Appointment as SandboxAppointment
+from gp_sandbox.models import Practice as SandboxPractice
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
 from tests.factories import DEMO_PASSWORD, make_patient
-from tests.sandbox import factories as sandbox
 from tests.serving import SiteServer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,8 +18,8 @@ from booking_site.accounts.models import User
 from booking_site.availability.services import practice_staff_group
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
+from gp_sandbox import factories as sandbox
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
-from tests.sandbox import factories as sandbox
 from tests.serving import SiteServer
 
 pytestmark = pytest.mark.django_db(transaction=True)

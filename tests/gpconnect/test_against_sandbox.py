@@ -21,11 +21,11 @@ from django.utils import timezone
 from booking_site import gpconnect
 from booking_site.asgi import application
 from booking_site.gpconnect.values import LONDON, instant
-from booking_site.sandbox import seed as sandbox_seed
+from gp_sandbox import seed as sandbox_seed
 
 from .conftest import CORRELATION_ID
 
-# Seeded behaviour (booking_site/sandbox/seed.py): healthy, hanging, cut-off JSON, JSON that is
+# Seeded behaviour (gp_sandbox/seed.py): healthy, hanging, cut-off JSON, JSON that is
 # not a Bundle, never any slots, no online cancelling, a 24-hour cancellation cut-off.
 HEALTHY = ("B82617", "C88057", "C84016", "C84062")
 HANGS, MALFORMED, NOT_FHIR, EMPTY = "C88091", "C88114", "C84085", "C84103"
