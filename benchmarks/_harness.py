@@ -180,16 +180,16 @@ def create_practices(
     federation: str | None = None,
 ) -> list[Practice]:
     """One sandbox practice per latency (answering that many ms after a request arrives, no
-    jitter; those whose index is in ``hanging`` hold every request far past any timeout), each
-    with the diary, two surgeries, one practitioner per schedule and mixed delivery channels;
-    and the site's practice directory entry for each, pointing at the sandbox's server."""
+    jitter; those whose index is in ``hanging`` hold every request far past any timeout), made
+    with the sandbox's own factories: each with the diary, two surgeries, one practitioner per
+    schedule and mixed delivery channels (one per schedule and day); and the site's practice
+    directory entry for each, pointing at the sandbox's server."""
     from zoneinfo import ZoneInfo
 
     from django.conf import settings
 
     from booking_site.practices import models as directory
-    from booking_site.sandbox.models import Location, Practitioner, Schedule, Slot
-    from booking_site.sandbox.models import Practice as SandboxPractice
+    from gp_sandbox import factories
 
     london = ZoneInfo("Europe/London")
     rng = random.Random(7)
@@ -204,16 +204,13 @@ def create_practices(
     for n, latency_ms in enumerate(latencies):
         ods = f"{prefix}{n + 1:05d}"
         name = f"Benchmark Surgery {prefix}{n + 1}"
-        practice = SandboxPractice.objects.create(
-            ods_code=ods,
+        address_line = f"{n + 1} Surgery Lane"
+        practice = factories.make_practice(
+            ods,
             name=name,
             federation=federation or "",
-            phone="01632 960100",
-            address_line=f"{n + 1} Surgery Lane",
-            city="Riverside",
-            postcode="RS1 1AA",
+            address_line=address_line,
             latency_ms=latency_ms,
-            latency_jitter_ms=0,
             hangs=n in hanging,
         )
         directory.Practice.objects.create(
@@ -221,53 +218,33 @@ def create_practices(
             name=name,
             federation=group,
             base_url=f"{base}/{ods}/FHIR/STU3/",
-            phone="01632 960100",
-            address=f"{n + 1} Surgery Lane, Riverside, RS1 1AA",
+            phone=practice.phone,
+            address=f"{address_line}, {practice.city}, {practice.postcode}",
         )
         surgeries = [
-            Location.objects.create(
-                practice=practice,
-                name=surgery,
-                address_line=f"{n + 1} Surgery Lane",
-                city="Riverside",
-                postcode="RS1 1AA",
-                phone="01632 960101",
-            )
+            factories.make_location(practice, surgery, address_line=address_line)
             for surgery in ("Main Surgery", "Branch Surgery")
         ]
-        slots = []
         for s in range(diary.schedules):
             code, display = roles[s % len(roles)]
-            practitioner = Practitioner.objects.create(
-                practice=practice,
+            practitioner = factories.make_practitioner(
+                practice,
+                role_code=code,
+                role_display=display,
                 sds_user_id=f"G{n:03d}{s:04d}",
                 prefix="Dr" if code == "R0260" else "",
                 given=f"Clinician{s}",
                 family=f"Practice{n}",
                 gender=rng.choice(["female", "male"]),
-                role_code=code,
-                role_display=display,
             )
-            schedule = Schedule.objects.create(
-                practice=practice,
-                location=surgeries[s % len(surgeries)],
-                practitioner=practitioner,
-                service_category="Morning surgery",
+            schedule = factories.make_schedule(
+                practice, location=surgeries[s % len(surgeries)], practitioner=practitioner
             )
             for day in weekdays:
                 opening = datetime.datetime.combine(day, datetime.time(8, 0), london)
-                for i in range(diary.per_day):
-                    start = opening + datetime.timedelta(minutes=10 * i)
-                    slots.append(
-                        Slot(
-                            schedule=schedule,
-                            start=start,
-                            end=start + datetime.timedelta(minutes=10),
-                            service_type="General appointment",
-                            delivery_channel=rng.choice(channels),
-                        )
-                    )
-        Slot.objects.bulk_create(slots, batch_size=2000)
+                factories.make_slots(
+                    schedule, opening, diary.per_day, delivery_channel=rng.choice(channels)
+                )
         practices.append(Practice(ods, name, latency_ms, n in hanging))
     return practices
 

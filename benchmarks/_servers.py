@@ -7,7 +7,7 @@
   each request spent inside the sandbox (``SandboxServer.timings``). Its views are sync, so
   Django runs each request in a thread of its own and a practice's wait holds nobody else up;
   it builds a reply and waits out the rest of the practice's latency, counted from the
-  request's arrival (``core.arrival``).
+  request's arrival (``gp_sandbox.arrival``).
 
 Each runs in its own process group, so that stopping it stops its workers too, and
 ``cpu_seconds`` adds up the CPU time of every process in the group (Linux /proc).
