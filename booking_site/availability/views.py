@@ -170,13 +170,12 @@ async def patient_view(request: HttpRequest) -> HttpResponse:
     )
     if not practices:
         raise Http404("No practices chosen")
-    codes = {p.ods_code for p in practices}
     results = await practice_search.search(
         request.user,
         practices,
         dates,
         correlation_id=practice_search.new_correlation_id(),
-        retry=frozenset(code for code in request.GET.getlist("retry") if code in codes),
+        retry=practice_search.retried(request.GET, practices),
     )
     page_path = reverse("availability:patient_view")
     question = presenters.query_without(request.GET, "retry", "page")

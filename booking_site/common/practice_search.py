@@ -86,6 +86,12 @@ def _failed(practice: Practice, answer: Answer) -> gpconnect.PracticeResult:
     )
 
 
+def retried(query, practices: Sequence[Practice]) -> frozenset[str]:
+    """The practices a page's "try again" link (``?retry=ODS``) asks for again."""
+    codes = {practice.ods_code for practice in practices}
+    return frozenset(code for code in query.getlist("retry") if code in codes)
+
+
 def new_correlation_id() -> str:
     """The id that ties together every practice call made for one page request (D9)."""
     return uuid.uuid4().hex

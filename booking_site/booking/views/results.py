@@ -64,13 +64,12 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
     practices, dates = scope
     list_only = request.htmx.target == SLOT_LIST_REGION
     progressive = list_only or request.GET.get("progress") == "1"
-    codes = {p.ods_code for p in practices}
     results = await practice_search.search(
         request.user,
         practices,
         dates,
         correlation_id=practice_search.new_correlation_id(),
-        retry=frozenset(code for code in request.GET.getlist("retry") if code in codes),
+        retry=practice_search.retried(request.GET, practices),
         # The list region shows what has come in; the progressive page waits for the first
         # practice with free times, and its practice lines then ask for the rest.
         answered_only=list_only,
