@@ -2,9 +2,9 @@
 channels, clinicians and the time of day."""
 
 import datetime
-import zoneinfo
 
-LONDON = zoneinfo.ZoneInfo("Europe/London")
+# The one definition of UK time the site has (the sandbox, a separate system, has its own).
+from booking_site.gpconnect.values import LONDON
 
 CHANNEL_LABELS = {"In-person": "In person", "Telephone": "Phone call", "Video": "Video call"}
 GENDER_LABELS = {"female": "Female", "male": "Male"}
