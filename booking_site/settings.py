@@ -182,14 +182,26 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Repeated failed sign-ins are throttled by django-axes, per account and per address.
+# Repeated failed sign-ins are throttled by django-axes: SIGN_IN_FAILURE_LIMIT failures for one
+# account, from any address, lock that account; as many from one address, for any accounts, lock
+# that address; either for SIGN_IN_LOCKOUT_MINUTES. The account is the email the person typed
+# (the `username` the sign-in form passes to authenticate()), so failures for different accounts
+# are never pooled. Behind proxies, TRUSTED_PROXY_COUNT says how many of them add themselves to
+# X-Forwarded-For: the client address is the one the outermost of ours saw (django-ipware).
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "booking_site.accounts.views.locked_out"
-AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_VERBOSE = False
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT > 0:
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

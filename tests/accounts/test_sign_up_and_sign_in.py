@@ -1,4 +1,5 @@
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django.urls import reverse
 
@@ -174,6 +175,47 @@ def test_repeated_failed_sign_ins_are_throttled(client: Client, settings):
     assert "You cannot sign in at the moment" in locked.content.decode()
     assert still_locked.status_code == 429
     assert "_auth_user_id" not in client.session
+
+
+def _sign_in_from(address: str, email: str, password: str, **headers) -> int:
+    client = Client(REMOTE_ADDR=address, **headers)
+    return client.post(reverse("accounts:sign_in"), {"email": email, "password": password})
+
+
+def test_failures_from_many_addresses_lock_the_account_they_were_for(settings):
+    make_patient(email="ada@example.com")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in_from(f"203.0.113.{n + 1}", "ada@example.com", "wrong")
+
+    right_password = _sign_in_from("198.51.100.7", "ada@example.com", DEMO_PASSWORD)
+
+    assert right_password.status_code == 429
+    assert AccessAttempt.objects.filter(username="ada@example.com").count() >= 5
+
+
+def test_failures_for_other_accounts_do_not_lock_anyone_else_out(settings):
+    make_patient(email="ada@example.com")
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in_from(f"203.0.113.{n + 1}", f"person{n}@example.com", "wrong")
+
+    one_typo = _sign_in_from("198.51.100.7", "ada@example.com", "wrong")
+    then_right = _sign_in_from("198.51.100.7", "ada@example.com", DEMO_PASSWORD)
+
+    assert one_typo.status_code == 200
+    assert then_right.status_code == 302
+
+
+def test_behind_a_trusted_proxy_failures_count_against_the_clients_address(settings):
+    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.AXES_IPWARE_PROXY_ORDER = "right-most"
+    settings.AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    make_patient(email="ada@example.com")
+
+    _sign_in_from(
+        "10.0.0.5", "ada@example.com", "wrong", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.44"
+    )
+
+    assert AccessAttempt.objects.get().ip_address == "192.0.2.44"
 
 
 def test_sign_out_is_a_post_and_ends_the_session(client: Client):
