@@ -55,3 +55,14 @@ def test_anonymous_people_are_sent_to_sign_in(world):
 
     assert page.status_code == 302
     assert reverse("accounts:sign_in") in page["Location"]
+
+
+def test_an_unknown_practice_and_another_federations_are_refused_alike(world):
+    """Nothing tells staff which practice codes exist outside their federations."""
+    staff = world.client_for(world.staff)
+
+    unknown = patient_view(staff, "Z99999")
+    elsewhere = patient_view(staff, "B82617")
+
+    assert unknown.status_code == elsewhere.status_code == 403
+    assert b"Z99999" not in unknown.content
