@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,42 @@ def test_a_malformed_boolean_is_refused_not_guessed():
 
     assert result.returncode != 0
     assert "DEBUG must be true or false" in result.stderr
+
+
+def _database_settings(**env: str) -> dict:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DJANGO_ENV", "DATABASE_URL"}}
+    code = (
+        "import json, django; from django.conf import settings; django.setup();"
+        "d = settings.DATABASES['default'];"
+        "print(json.dumps({'options': d.get('OPTIONS', {}), 'age': d['CONN_MAX_AGE']}))"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "booking_site.settings", **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_sqlite_named_by_database_url_gets_the_same_locking_options_as_the_default(tmp_path):
+    default = _database_settings(DJANGO_ENV="local")
+    named = _database_settings(DJANGO_ENV="local", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3")
+
+    assert named == default
+    assert named["options"]["transaction_mode"] == "IMMEDIATE"
+    assert named["options"]["timeout"] == 30
+    assert "journal_mode=WAL" in named["options"]["init_command"]
+
+
+def test_postgresql_connections_come_from_a_bounded_pool():
+    settings = _database_settings(
+        DJANGO_ENV="local",
+        DATABASE_URL="postgres://booking@db.example:5432/booking",
+        DATABASE_POOL_MAX_SIZE="7",
+    )
+
+    assert settings["options"]["pool"]["max_size"] == 7
+    assert settings["age"] == 0
