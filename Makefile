@@ -41,11 +41,15 @@ setup: $(BIN)/.installed build/frontend/.built
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 
+# The task worker (settling bookings whose outcome is not yet known) runs beside the server and
+# is stopped when the server stops.
 run: setup
 	$(MANAGE) seed_sandbox --if-empty
 	$(MANAGE) seed_sandbox --if-empty --json > var/sandbox-directory.json
 	$(MANAGE) load_practice_directory var/sandbox-directory.json
 	$(MANAGE) seed_demo_accounts --patients var/sandbox-directory.json
+	trap 'kill %1' EXIT; \
+	$(MANAGE) db_worker --no-reload & \
 	DJANGO_ENV=local $(BIN)/uvicorn booking_site.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # Browser tests drive Debian's chromium. Install it when we can; say so loudly when we cannot.

@@ -279,3 +279,18 @@ GPCONNECT_MAX_CONNECTIONS_PER_HOST = env_int("GPCONNECT_MAX_CONNECTIONS_PER_HOST
 GPCONNECT_RETRIES = env_int("GPCONNECT_RETRIES", 2)
 SLOT_CACHE_TTL_SECONDS = env_int("SLOT_CACHE_TTL_SECONDS", 60)
 SLOT_CACHE_LOCAL_SLOTS = env_int("SLOT_CACHE_LOCAL_SLOTS", 20_000)
+
+# --- Error pages and caching of signed-in pages -------------------------------------------------
+# The NHS-styled page for a form refused by the CSRF check (403/404/500 are in booking_site.urls).
+CSRF_FAILURE_VIEW = "booking_site.core.views.csrf_failure"
+# Innermost, so it sees the 500 page too: signed-in pages are never kept in a browser's cache.
+MIDDLEWARE.append("booking_site.core.middleware.NoStoreForSignedIn")
+
+# --- Background tasks ----------------------------------------------------------------------------
+# Django's Tasks framework with django-tasks-db: tasks are rows in the site's own database (SQLite
+# or PostgreSQL), run by `manage.py db_worker` beside the server (README, Serving). The settling
+# of bookings whose outcome is not yet known runs there (booking_site/booking/tasks.py).
+INSTALLED_APPS.append("django_tasks_db")
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# How many upcoming appointments one patient may hold at one practice through the site.
+MAX_UPCOMING_BOOKINGS_PER_PRACTICE = env_int("MAX_UPCOMING_BOOKINGS_PER_PRACTICE", 2)

@@ -27,6 +27,7 @@ from gp_sandbox import arrival
 from gp_sandbox.fhir_responses import FhirError, error_response, fhir_response
 from gp_sandbox.models import IdempotentRequest, Patient, Practice
 from gp_sandbox.tokens import InvalidToken, TokenClaims, verify_token
+from gp_sandbox.validation import is_ods_code_shaped
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _handle(
             f"{request.method} is not supported here; use {' or '.join(methods)}",
             issue_type="not-supported",
         )
-    practice = Practice.objects.filter(ods_code=ods).first()
+    practice = Practice.objects.filter(ods_code=ods).first() if is_ods_code_shaped(ods) else None
     if practice is None:
         raise FhirError(404, "ORGANISATION_NOT_FOUND", f"No practice with ODS code {ods!r}")
     _behave(practice, pace)

@@ -37,6 +37,9 @@ _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 # created may come from any clock, so any offset (or Z) and fractions of a second are fine.
 _ANY_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 _NHS_NUMBER = re.compile(r"\d{10}")
+# ODS codes are short and alphanumeric; anything else names no organisation and must never reach
+# a query (PostgreSQL refuses a NUL byte with an error of its own).
+_ODS_CODE = re.compile(r"[A-Za-z0-9]{1,10}")
 
 INCLUDE_PRACTITIONER = "Schedule:actor:Practitioner"
 INCLUDE_LOCATION = "Schedule:actor:Location"
@@ -53,6 +56,10 @@ def _invalid_parameter(diagnostics: str) -> FhirError:
 
 def _invalid_resource(diagnostics: str) -> FhirError:
     return FhirError(422, "INVALID_RESOURCE", diagnostics)
+
+
+def is_ods_code_shaped(value: str) -> bool:
+    return bool(_ODS_CODE.fullmatch(value))
 
 
 # --- NHS numbers ---------------------------------------------------------------------------
@@ -107,15 +114,35 @@ def parse_uk_datetime(name: str, value: str) -> datetime.datetime:
         raise _invalid_parameter(_datetime_format_problem(name, value))
     try:
         parsed = datetime.datetime.fromisoformat(value)
+        # The first and last days Python knows overflow when moved into UK time.
+        uk_offset = parsed.astimezone(LONDON).utcoffset()
     except ValueError:
         raise _invalid_parameter(f"{name} {value!r} is not a real date and time") from None
-    uk_offset = parsed.astimezone(LONDON).utcoffset()
+    except OverflowError:
+        raise _invalid_parameter(_out_of_range(name, value)) from None
     if parsed.utcoffset() != uk_offset:
         raise _invalid_parameter(
             f"{name} {value!r} has offset {_offset_text(parsed.utcoffset())}, but UK time then "
             f"is {_offset_text(uk_offset)} (use +00:00 in GMT and +01:00 in BST)"
         )
     return parsed
+
+
+def _out_of_range(name: str, value: str) -> str:
+    return f"{name} {value!r} is outside the dates the practice system can search"
+
+
+def _parse_day(text: str, name: str, value: str) -> datetime.date:
+    """``text`` (``yyyy-mm-dd``, from the parameter ``name`` sent as ``value``) as a real date
+    with a day after it: a range reaches the end of its last day, which for 9999-12-31 is past
+    the last moment a date and time can hold."""
+    try:
+        day = datetime.date.fromisoformat(text)
+    except ValueError:
+        raise _invalid_parameter(f"{name} {value!r} is not a real date") from None
+    if day == datetime.date.max:
+        raise _invalid_parameter(_out_of_range(name, value))
+    return day
 
 
 def _datetime_format_problem(name: str, value: str) -> str:
@@ -140,10 +167,7 @@ def _search_bound(query: QueryDict, name: str, prefix: str, *, is_end: bool) -> 
         raise _invalid_parameter(f"{name} must start with the prefix {prefix!r} (got {raw!r})")
     value = raw[len(prefix) :]
     if _DATE.fullmatch(value):
-        try:
-            day = datetime.date.fromisoformat(value)
-        except ValueError:
-            raise _invalid_parameter(f"{name} {value!r} is not a real date") from None
+        day = _parse_day(value, name, value)
         wall_clock = datetime.datetime.combine(day, datetime.time())
         last_day = day + datetime.timedelta(days=1) if is_end else day
         instant = datetime.datetime.combine(last_day, datetime.time(), tzinfo=LONDON)
@@ -194,7 +218,7 @@ def parse_slot_query(query: QueryDict) -> SlotQuery:
     for search_filter in query.getlist("searchFilter"):
         system, _, code = search_filter.partition("|")
         # Unknown systems and organisation types are ignored, never an error (§1.2).
-        if system == ODS_SYSTEM and code:
+        if system == ODS_SYSTEM and is_ods_code_shaped(code):
             ods_codes.add(code)
         elif system == ORG_TYPE_SYSTEM and code in ORG_TYPES:
             org_types.add(code)
@@ -248,10 +272,7 @@ def parse_appointment_range(query: QueryDict, today: datetime.date) -> Appointme
             raise _invalid_parameter(f"start has two {prefix} values; send one ge and one le")
         if not _DATE.fullmatch(day):
             raise _invalid_parameter(f"start {value!r} must be a date yyyy-mm-dd, without a time")
-        try:
-            dates[prefix] = datetime.date.fromisoformat(day)
-        except ValueError:
-            raise _invalid_parameter(f"start {value!r} is not a real date") from None
+        dates[prefix] = _parse_day(day, "start", value)
     if dates["ge"] < today:
         raise _invalid_parameter(
             f"start=ge{dates['ge'].isoformat()} is in the past; the range must start today "

@@ -163,8 +163,9 @@ async def patient_view(request: HttpRequest) -> HttpResponse:
         dates = gpconnect.DateRange(start, end)
     except ValueError:
         raise Http404("Not a date range") from None
-    if dates.days > 7 * MAX_WEEKS_AHEAD + 7:
-        raise Http404("Previews cover at most the weeks patients can book")
+    today = timezone.localdate()
+    if start < today or end > today + datetime.timedelta(weeks=MAX_WEEKS_AHEAD):
+        raise Http404("Previews cover the weeks patients can book, from today")
     practices = await sync_to_async(services.require_practices)(
         request.user, request.GET.getlist("practices")
     )

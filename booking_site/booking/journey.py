@@ -35,6 +35,11 @@ class Journey:
     def with_slot(self, slot: dict) -> "Journey":
         return replace(self, slot=slot, details={}, request_id=str(uuid.uuid4()))
 
+    def with_new_request(self) -> "Journey":
+        """After a booking the practice refused: trying again is a new request, never a repeat
+        of one the patient was told is not booked."""
+        return replace(self, request_id=str(uuid.uuid4()))
+
 
 def load(request: HttpRequest) -> Journey:
     return _from_session(request.session.get(_KEY))

@@ -37,11 +37,23 @@ def slot_summary(slot: dict) -> dict:
     }
 
 
+# The tag each status shows with; grey for the rest.
+_TAG_CLASSES = {
+    "booked": "nhsuk-tag--green",
+    "unknown": "nhsuk-tag--blue",
+    "failed": "nhsuk-tag--red",
+}
+
+
 def booking_view(booking) -> dict:
     """A stored booking's display fields, formatted."""
     slot = {**booking.details, "start": booking.start.isoformat(), "end": booking.end.isoformat()}
     return {
         **slot_summary(slot),
+        "tag": {
+            "text": booking.get_status_display(),
+            "classes": _TAG_CLASSES.get(booking.status, "nhsuk-tag--grey"),
+        },
         "reason": booking.details.get("description") or booking.details.get("asked_reason", ""),
         "note": booking.details.get("comment", ""),
         "phone": booking.details.get("phone", ""),

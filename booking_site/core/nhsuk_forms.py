@@ -55,12 +55,17 @@ class DateField(forms.MultiValueField):
             raise forms.ValidationError(
                 f"{self.name.capitalize()} must include a {' and '.join(missing)}"
             )
-        if not (day.isdigit() and month.isdigit() and year.isdigit()) or len(year) != 4:
-            raise forms.ValidationError(f"{self.name.capitalize()} must be a real date")
+        not_real = forms.ValidationError(f"{self.name.capitalize()} must be a real date")
+        # isdigit alone would let through other scripts' digits and superscripts.
+        if not all(part.isascii() and part.isdigit() for part in (day, month, year)):
+            raise not_real
+        if len(year) != 4:
+            raise forms.ValidationError("Year must include 4 numbers")
         try:
             return datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            raise forms.ValidationError(f"{self.name.capitalize()} must be a real date") from None
+        except (ValueError, OverflowError):
+            # A day or month with too many digits for the C library overflows instead.
+            raise not_real from None
 
     def clean(self, value: list | None) -> datetime.date | None:
         # MultiValueField's own "required" handling would hide which part is missing.

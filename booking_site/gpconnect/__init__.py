@@ -5,6 +5,7 @@ that wait on practices are async and await these calls on the server's event loo
 
     search_free_slots / first_free_slots    slot search across practices (slot_search.py)
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
+    booking_request / send_booking          a booking built once, stored, sent (again)
     session / use_transport / open_shared / close_shared      client lifetime (sessions.py)
     CredentialSource / SandboxCredentials   bearer tokens (credentials.py)
     FreeSlot, PracticeResult, BookedAppointment, …            what the calls give (values.py)
@@ -16,9 +17,11 @@ replies, ``caching.py`` keeps slot search replies, ``config.py`` reads the setti
 
 from booking_site.gpconnect.appointments import (
     book,
+    booking_request,
     cancel,
     patient_appointments,
     read_appointment,
+    send_booking,
 )
 from booking_site.gpconnect.credentials import SandboxCredentials
 from booking_site.gpconnect.errors import (
@@ -41,6 +44,7 @@ from booking_site.gpconnect.transport import CredentialSource
 from booking_site.gpconnect.values import (
     BookedAppointment,
     BookingDetails,
+    BookingRequest,
     Clinician,
     DateRange,
     FreeSlot,
@@ -58,6 +62,7 @@ from booking_site.gpconnect.values import (
 __all__ = [
     "BookedAppointment",
     "BookingDetails",
+    "BookingRequest",
     "CancellationDisabled",
     "CancellationRefused",
     "Clinician",
@@ -84,6 +89,7 @@ __all__ = [
     "Unavailable",
     "VersionConflict",
     "book",
+    "booking_request",
     "cancel",
     "close_shared",
     "first_free_slots",
@@ -92,6 +98,7 @@ __all__ = [
     "patient_appointments",
     "read_appointment",
     "search_free_slots",
+    "send_booking",
     "session",
     "use_transport",
 ]

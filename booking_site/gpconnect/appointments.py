@@ -22,6 +22,7 @@ from booking_site.gpconnect.parsing.bundles import is_fhir_id, load_json
 from booking_site.gpconnect.values import (
     BookedAppointment,
     BookingDetails,
+    BookingRequest,
     Clinician,
     DateRange,
     FreeSlot,
@@ -57,28 +58,20 @@ def _are_adjacent(first: FreeSlot, then: FreeSlot) -> bool:
     )
 
 
-async def book(
+def booking_request(
     practice: PracticeEndpoint,
     slots: FreeSlot | Sequence[FreeSlot],
     patient: Patient,
     details: BookingDetails,
     *,
-    request_id: str,
-    correlation_id: str,
-    created: datetime | None = None,
-) -> BookedAppointment:
-    """Book ``slots`` (one, or adjacent ones of one schedule) for ``patient``.
-
-    ``request_id`` is the X-Request-ID: a UUID4 the caller stores before calling, and passes
-    again if it ever repeats this booking, so the practice can tell it is the same request and
-    never books twice (CONFORMANCE D9). A repeat must be the same request, byte for byte: pass
-    the ``created`` time stored with the request id too (it is the Appointment's ``created``,
-    and a practice refuses a known X-Request-ID carrying a different body). Returns the
-    appointment as the practice's reply describes it; raises ``SlotTaken``, ``Forbidden``,
-    ``Unavailable``, … otherwise.
-    """
+    created: datetime,
+) -> BookingRequest:
+    """The booking of ``slots`` (one, or adjacent ones of one schedule) for ``patient``, built
+    but not sent: store it (``as_dict``) with its X-Request-ID before sending it, and any repeat
+    (``send_booking``) is the same request byte for byte. ``created`` is the Appointment's
+    ``created``: the time the caller stored the booking. ValueError for slots that cannot be
+    booked together or at this practice (nothing is sent)."""
     chain = [slots] if isinstance(slots, FreeSlot) else list(slots)
-    _check_request_id(request_id)
     if not chain:
         raise ValueError("Nothing to book")
     if any(slot.practice_ods != practice.ods_code for slot in chain):
@@ -86,8 +79,33 @@ async def book(
     for first, then in itertools.pairwise(chain):
         if not _are_adjacent(first, then):
             raise ValueError("Slots booked together must be adjacent (CONFORMANCE §2.4)")
-    cfg = config.current()
-    body = requests.booking_body(chain, patient, details, cfg, created or timezone.now())
+    schedule = chain[0].schedule
+    return BookingRequest(
+        practice_ods=practice.ods_code,
+        body=requests.booking_body(chain, patient, details, config.current(), created),
+        location=schedule.location,
+        practitioner=schedule.practitioner,
+    )
+
+
+async def send_booking(
+    practice: PracticeEndpoint,
+    patient: Patient,
+    request: BookingRequest,
+    *,
+    request_id: str,
+    correlation_id: str,
+) -> BookedAppointment:
+    """Send a booking built by ``booking_request`` (first time or again) under ``request_id``.
+
+    ``request_id`` is the X-Request-ID: a UUID4 the caller stores with the request before
+    sending it, and passes again with it for any repeat, so the practice can tell it is the same
+    request and never books twice (CONFORMANCE D9). Returns the appointment as the practice's
+    reply describes it; raises ``SlotTaken``, ``Forbidden``, ``Unavailable``, … otherwise.
+    """
+    _check_request_id(request_id)
+    if request.practice_ods != practice.ods_code:
+        raise ValueError("The booking request belongs to another practice")
     try:
         reply = await sessions.current().exchange(
             practice_ods=practice.ods_code,
@@ -99,21 +117,43 @@ async def book(
             correlation_id=correlation_id,
             deadline=_deadline(),
             patient=patient,
-            content=body,
+            content=request.body,
         )
     finally:
         # Whatever happened, what was cached about this practice's free slots may be stale.
         await caching.invalidate_practice(practice.ods_code)
-    schedule = chain[0].schedule
-    known: dict[str, Surgery | Clinician] = {f"Location/{schedule.location.id}": schedule.location}
-    if schedule.practitioner is not None:
-        known[f"Practitioner/{schedule.practitioner.id}"] = schedule.practitioner
+    known: dict[str, Surgery | Clinician] = {f"Location/{request.location.id}": request.location}
+    if request.practitioner is not None:
+        known[f"Practitioner/{request.practitioner.id}"] = request.practitioner
     try:
         return parse_appointment(
             load_json(reply.content), practice, patient, known=known, etag=reply.etag
         )
     except NotThePatients:
         raise InvalidReply(diagnostics="The booked appointment names another patient") from None
+
+
+async def book(
+    practice: PracticeEndpoint,
+    slots: FreeSlot | Sequence[FreeSlot],
+    patient: Patient,
+    details: BookingDetails,
+    *,
+    request_id: str,
+    correlation_id: str,
+    created: datetime | None = None,
+) -> BookedAppointment:
+    """Build and send a booking in one step (``booking_request`` then ``send_booking``).
+
+    A caller that may repeat the booking should store the ``booking_request`` and send that
+    again instead: a repeat must be the same request, byte for byte (a practice refuses a known
+    X-Request-ID carrying a different body).
+    """
+    _check_request_id(request_id)
+    request = booking_request(practice, slots, patient, details, created=created or timezone.now())
+    return await send_booking(
+        practice, patient, request, request_id=request_id, correlation_id=correlation_id
+    )
 
 
 async def patient_appointments(

@@ -310,3 +310,73 @@ class BookedAppointment:
     @property
     def is_cancelled(self) -> bool:
         return self.status == "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    """A booking exactly as it is sent (``appointments.booking_request``), kept by the caller
+    with its X-Request-ID so that sending it again (``appointments.send_booking``) repeats the
+    same request byte for byte and the practice replays its first answer (CONFORMANCE D9).
+
+    ``location`` and ``practitioner`` are the schedule's, as the practice offered them: the
+    reply names them only by reference.
+    """
+
+    practice_ods: str
+    body: bytes = field(repr=False)
+    location: Surgery
+    practitioner: Clinician | None
+
+    def as_dict(self) -> dict:
+        """Plain JSON-able values, to store (``from_dict`` restores them)."""
+        return {
+            "practice_ods": self.practice_ods,
+            "body": self.body.decode("utf-8"),
+            "location": {
+                "id": self.location.id,
+                "name": self.location.name,
+                "address": list(self.location.address),
+                "phone": self.location.phone,
+            },
+            "practitioner": _clinician_dict(self.practitioner),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BookingRequest:
+        """The request ``as_dict`` gave; ValueError if ``data`` is not one."""
+        try:
+            location = data["location"]
+            practitioner = data["practitioner"]
+            role = practitioner["role"] if practitioner else None
+            return cls(
+                practice_ods=str(data["practice_ods"]),
+                body=data["body"].encode("utf-8"),
+                location=Surgery(
+                    id=str(location["id"]),
+                    name=location["name"],
+                    address=tuple(location["address"]),
+                    phone=location["phone"],
+                ),
+                practitioner=Clinician(
+                    id=str(practitioner["id"]),
+                    name=practitioner["name"],
+                    gender=practitioner["gender"],
+                    role=JobRole(role["code"], role["display"]) if role else None,
+                )
+                if practitioner
+                else None,
+            )
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"Not a stored booking request: {error!r}") from None
+
+
+def _clinician_dict(clinician: Clinician | None) -> dict | None:
+    if clinician is None:
+        return None
+    role = clinician.role
+    return {
+        "id": clinician.id,
+        "name": clinician.name,
+        "gender": clinician.gender,
+        "role": {"code": role.code, "display": role.display} if role else None,
+    }

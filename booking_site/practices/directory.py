@@ -1,9 +1,14 @@
 """Loading and reading the practice directory."""
 
+import re
+
 from django.db import transaction
 
 from booking_site import gpconnect
 from booking_site.practices.models import Federation, Practice
+
+# ODS codes are short and alphanumeric (the model holds at most 10 characters).
+_ODS_CODE = re.compile(r"[A-Za-z0-9]{1,10}")
 
 
 def endpoint_for(practice: Practice) -> gpconnect.PracticeEndpoint:
@@ -49,10 +54,17 @@ def federation_practices(practice: Practice) -> list[Practice]:
     return list(Practice.objects.filter(federation_id=practice.federation_id).order_by("name"))
 
 
+def is_ods_code_shaped(value: object) -> bool:
+    """Whether ``value`` could be an ODS code: anything else (a NUL byte from a query string,
+    which PostgreSQL refuses with an error) is an unknown code, never part of a query."""
+    return isinstance(value, str) and bool(_ODS_CODE.fullmatch(value))
+
+
 def practices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
     """The practices with these ODS codes, in the order given; unknown codes are dropped."""
-    found = {p.ods_code: p for p in Practice.objects.filter(ods_code__in=ods_codes)}
-    return [found[code] for code in ods_codes if code in found]
+    codes = [code for code in ods_codes if is_ods_code_shaped(code)]
+    found = {p.ods_code: p for p in Practice.objects.filter(ods_code__in=codes)}
+    return [found[code] for code in codes if code in found]
 
 
 async def afederation_practices(practice: Practice) -> list[Practice]:
@@ -65,5 +77,6 @@ async def afederation_practices(practice: Practice) -> list[Practice]:
 
 async def apractices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
     """``practices_by_ods`` for async views."""
-    found = {p.ods_code: p async for p in Practice.objects.filter(ods_code__in=ods_codes)}
-    return [found[code] for code in ods_codes if code in found]
+    codes = [code for code in ods_codes if is_ods_code_shaped(code)]
+    found = {p.ods_code: p async for p in Practice.objects.filter(ods_code__in=codes)}
+    return [found[code] for code in codes if code in found]

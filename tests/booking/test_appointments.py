@@ -1,16 +1,10 @@
 """Your appointments: viewing, the calendar file, cancelling, and who may see what."""
 
-import datetime
-
-import httpx
 import pytest
 from django.test import Client
-from django.utils import timezone
 from icalendar import Calendar
 
-from booking_site.asgi import application
 from booking_site.booking.models import Booking
-from booking_site.gpconnect import use_transport
 from gp_sandbox.models import Appointment as SandboxAppointment
 from gp_sandbox.models import Practice as SandboxPractice
 from gp_sandbox.models import Slot as SandboxSlot
@@ -142,80 +136,3 @@ def test_staff_cannot_use_the_patient_journey(world, django_user_model):
 
     for path in ["/book/", "/book/where/", "/book/times/", "/appointments/"]:
         assert client.get(path).status_code == 403
-
-
-def test_a_booking_stays_pending_not_lost_when_the_practice_does_not_answer(world):
-    world.slots("A20047", tomorrow_at(11), 1)
-    client = signed_in(world.patient)
-    book_first_slot(client, search(client))
-    SandboxPractice.objects.filter(ods_code="A20047").update(unavailable=True)
-
-    failed = client.post("/book/check/")
-
-    assert "Your appointment has not been booked" in failed.content.decode()
-    booking = Booking.objects.get()
-    assert booking.status == Booking.Status.PENDING
-    SandboxPractice.objects.filter(ods_code="A20047").update(unavailable=False)
-
-    retried = client.post("/book/check/")
-
-    booking.refresh_from_db()
-    assert retried["Location"] == f"/appointments/{booking.pk}/confirmation/"
-    assert booking.status == Booking.Status.BOOKED
-    assert SandboxAppointment.objects.count() == 1
-
-
-def test_your_appointments_settles_a_pending_booking_once_the_practice_answers(world):
-    world.slots("A20047", tomorrow_at(11), 1)
-    client = signed_in(world.patient)
-    book_first_slot(client, search(client), reason="Sore knee")
-    SandboxPractice.objects.filter(ods_code="A20047").update(unavailable=True)
-    client.post("/book/check/")  # no answer: left pending
-    SandboxPractice.objects.filter(ods_code="A20047").update(unavailable=False)
-
-    html = client.get("/appointments/").content.decode()
-
-    booking = Booking.objects.get()
-    assert booking.status == Booking.Status.BOOKED
-    assert booking.details["description"] == "Sore knee"
-    assert SandboxAppointment.objects.count() == 1
-    assert f"/appointments/{booking.pk}/" in html
-
-
-class ReplyLostOnce(httpx.AsyncBaseTransport):
-    """The practice gets the first booking and makes it, but its reply never reaches the site."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.ASGITransport(app=application)
-        self.bookings_sent: list[tuple[str, bytes]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        if request.method == "POST" and request.url.path.endswith("/Appointment"):
-            self.bookings_sent.append((request.headers["X-Request-ID"], request.content))
-            if len(self.bookings_sent) == 1:
-                raise httpx.ReadTimeout("reply lost", request=request)
-        return response
-
-
-def test_a_booking_whose_reply_was_lost_is_stored_when_sent_again_later(world, monkeypatch):
-    world.slots("A20047", tomorrow_at(11), 1)
-    client = signed_in(world.patient)
-    book_first_slot(client, search(client))
-    lossy = ReplyLostOnce()
-    with use_transport(lossy):
-        client.post("/book/check/")  # booked at the practice; the site never heard
-        booking = Booking.objects.get()
-        assert booking.status == Booking.Status.PENDING
-        assert SandboxAppointment.objects.count() == 1
-        # The patient comes back minutes later; the same request is sent again, byte for byte.
-        later = timezone.now() + datetime.timedelta(minutes=3)
-        monkeypatch.setattr(timezone, "now", lambda: later)
-
-        client.get("/appointments/")
-
-    booking.refresh_from_db()
-    assert booking.status == Booking.Status.BOOKED
-    assert booking.appointment_id == str(SandboxAppointment.objects.get().pk)
-    [first, again] = lossy.bookings_sent
-    assert again == first

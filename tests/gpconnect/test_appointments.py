@@ -236,6 +236,79 @@ def test_a_taken_slot_is_not_retried():
         _book(slot, reply=fhir_response(409, builders.outcome("DUPLICATE_REJECTED")))
 
 
+def _stored_request(slot, created):
+    """A booking request built, then stored as plain JSON (a database column) and restored."""
+    built = gpconnect.booking_request(
+        RIVERSIDE,
+        slot,
+        PATIENT,
+        gpconnect.BookingDetails("Sore knee", "Café at 9 — fine"),
+        created=created,
+    )
+    return built, gpconnect.BookingRequest.from_dict(json.loads(json.dumps(built.as_dict())))
+
+
+def test_a_stored_booking_request_is_sent_again_byte_for_byte_and_its_reply_read():
+    [slot] = _slots(builders.slot("1000", "2027-03-01T09:00:00+00:00"))
+    built, restored = _stored_request(slot, timezone.now() - timedelta(hours=3))
+    request_id = str(uuid.uuid4())
+    reply = fhir_response(201, builders.appointment(), {"ETag": 'W/"1"'})
+
+    async def send_twice():
+        for _ in range(2):
+            appointment = await gpconnect.send_booking(
+                RIVERSIDE, PATIENT, restored, request_id=request_id, correlation_id=CORRELATION_ID
+            )
+        return appointment
+
+    appointment, recorder = run(lambda request: reply, send_twice)
+
+    assert restored == built
+    first, again = recorder.requests
+    assert first.content == again.content == built.body
+    assert first.headers["X-Request-ID"] == again.headers["X-Request-ID"] == request_id
+    # The schedule's names, kept with the request, fill in the reply's references.
+    assert appointment.location.name == "Riverside Medical Centre"
+    assert appointment.practitioner.name == "Dr Amara Okafor"
+
+
+def test_book_sends_what_booking_request_builds():
+    [slot] = _slots(builders.slot("1000", "2027-03-01T09:00:00+00:00"))
+    created = timezone.now()
+    built, _ = _stored_request(slot, created)
+
+    _, recorder = run(
+        lambda request: fhir_response(201, builders.appointment()),
+        lambda: gpconnect.book(
+            RIVERSIDE,
+            slot,
+            PATIENT,
+            gpconnect.BookingDetails("Sore knee", "Café at 9 — fine"),
+            request_id=str(uuid.uuid4()),
+            correlation_id=CORRELATION_ID,
+            created=created,
+        ),
+    )
+
+    assert recorder.requests[0].content == built.body
+
+
+def test_a_stored_request_is_never_sent_to_another_practice_and_junk_is_not_one():
+    [slot] = _slots(builders.slot("1000", "2027-03-01T09:00:00+00:00"))
+    _, restored = _stored_request(slot, timezone.now())
+
+    with pytest.raises(ValueError, match="another practice"):
+        run(
+            lambda request: fhir_response(201, builders.appointment()),
+            lambda: gpconnect.send_booking(
+                HILLSIDE, PATIENT, restored, request_id=str(uuid.uuid4()), correlation_id="x"
+            ),
+        )
+    for junk in ({}, {"body": "{}"}, {"practice_ods": "A20047", "body": 1, "location": None}):
+        with pytest.raises(ValueError, match="Not a stored booking request"):
+            gpconnect.BookingRequest.from_dict(junk)
+
+
 # --- Listing and reading -----------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ and cancelling."""
 
 import asyncio
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -53,12 +54,12 @@ def apply_reply(booking: Booking, appointment: gpconnect.BookedAppointment) -> N
 
 
 def bookings_for(user: User):
-    """This patient's bookings that a practice has (or may have) accepted."""
-    return (
-        Booking.objects.filter(patient=user)
-        .exclude(status=Booking.Status.FAILED)
-        .select_related("practice")
+    """This patient's bookings that a practice has (or may have) accepted, and those it turned
+    out not to have booked after the patient was told they were being confirmed."""
+    refused_at_once = Q(status=Booking.Status.FAILED) & ~Q(
+        outcome_source=Booking.OutcomeSource.RESENT
     )
+    return Booking.objects.filter(patient=user).exclude(refused_at_once).select_related("practice")
 
 
 async def booking_for(user: User, pk: int) -> Booking:

@@ -1,21 +1,30 @@
 """Booking a free slot exactly once (docs/adr/0003-booking-exactly-once.md): finding the slot
-again, the pending row stored before the practice is asked, the chosen slot kept under its
-X-Request-ID, and settling a booking whose first answer never came."""
+again, the per-patient limit, the row stored with the whole request before the practice is
+asked, and the three outcomes (booked, not booked, not yet known: settled by
+booking_site/booking/tasks.py)."""
 
 import contextlib
 import datetime
+import logging
 
+from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404
+from django.utils import timezone
 
 from booking_site import gpconnect
 from booking_site.accounts.models import User
+from booking_site.booking import tasks
 from booking_site.booking.models import Booking
-from booking_site.booking.services.appointments import apply_reply, patient_of
+from booking_site.booking.services import settling
+from booking_site.booking.services.appointments import patient_of
 from booking_site.common import practice_search
 from booking_site.practices.directory import endpoint_for
 from booking_site.practices.models import Practice
+
+logger = logging.getLogger(__name__)
 
 
 async def find_slot(
@@ -69,9 +78,20 @@ class SlotGone(Exception):
 
 
 class BookingFailed(Exception):
+    """The practice did not book it (a definite refusal, not a missing answer)."""
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class TooManyBookings(Exception):
+    """The patient already holds the most upcoming appointments allowed at this practice."""
+
+    def __init__(self, held: int, limit: int) -> None:
+        super().__init__(f"{held} upcoming bookings, limit {limit}")
+        self.held = held
+        self.limit = limit
 
 
 def slot_details(slot: gpconnect.FreeSlot) -> dict:
@@ -98,7 +118,7 @@ def slot_details(slot: gpconnect.FreeSlot) -> dict:
 async def confirm_booking(
     user: User,
     practice: Practice,
-    slot: gpconnect.FreeSlot,
+    slot: gpconnect.FreeSlot | None,
     *,
     reason: str,
     note: str,
@@ -108,64 +128,139 @@ async def confirm_booking(
 ) -> Booking:
     """Book ``slot`` once, however often this is called with the same ``request_id``.
 
-    The booking row is stored (pending) before the practice is asked, so the X-Request-ID is
-    never lost: a double click, a reload or a retry sends the same id and the practice replays
-    its first answer. Raises SlotGone or BookingFailed; a reply that never came leaves the row
-    pending, to be settled by the next try.
+    The first call checks the patient's limit at this practice (TooManyBookings) and stores the
+    row with the whole request before the practice is asked; later calls with the same id use
+    that row (``slot`` may then be None). Returns the booking: booked, or ``unknown`` when the
+    practice's answer did not say (the settling task is then scheduled). Raises SlotGone or
+    BookingFailed when the practice did not book it; a row it did not book is never sent again.
     """
-    # What the patient asked for is kept too, so a pending booking can be re-sent as it was.
-    details = {**slot_details(slot), "phone": phone, "asked_reason": reason, "asked_note": note}
-    try:
-        booking, _ = await Booking.objects.aget_or_create(
+    booking = await _booking_with_request_id(user, request_id)
+    if booking is None:
+        if slot is None:
+            raise ValueError("A new booking needs the slot")
+        booking = await _store(
+            user,
+            practice,
+            slot,
+            _request(user, practice, slot, reason=reason, note=note, phone=phone),
             request_id=request_id,
-            defaults={
-                "patient": user,
-                "practice": practice,
-                "slot_ids": list(slot.slot_ids),
-                "start": slot.start,
-                "end": slot.end,
-                "details": details,
-            },
         )
-    except IntegrityError:
-        booking = await Booking.objects.aget(request_id=request_id)
-    if booking.patient_id != user.pk:
-        raise Http404("No such booking")
-    if booking.status == Booking.Status.BOOKED:
-        return booking
+    if booking.status == Booking.Status.FAILED:
+        if booking.last_problem == gpconnect.SlotTaken.kind:
+            raise SlotGone
+        raise BookingFailed("The practice could not book this appointment.")
+    if booking.status == Booking.Status.PENDING:
+        # The first time, or a second click while the first is still waiting: the practice
+        # replays its answer to the same request. A row already unknown is the task's to settle.
+        outcome, error = await settling.send(
+            booking, source=Booking.OutcomeSource.REPLY, correlation_id=correlation_id
+        )
+        if outcome == settling.Outcome.UNKNOWN:
+            await sync_to_async(tasks.mark_unknown)(booking.pk, error.kind if error else "")
+            booking.status = Booking.Status.UNKNOWN
+        elif isinstance(error, gpconnect.SlotTaken):
+            raise SlotGone
+        elif error is not None:
+            raise BookingFailed(error.message)
+    return booking
+
+
+def _request(
+    user: User, practice: Practice, slot: gpconnect.FreeSlot, *, reason: str, note: str, phone: str
+) -> tuple[gpconnect.BookingRequest, datetime.datetime, dict]:
+    """The request to store and send, its ``created`` time, and the display details kept."""
     comment = note
     if phone:
         comment = f"Phone: {phone}" + (f". {note}" if note else "")
+    created = timezone.now()
     try:
-        appointment = await gpconnect.book(
+        request = gpconnect.booking_request(
             endpoint_for(practice),
             slot,
             patient_of(user),
             gpconnect.BookingDetails(reason, comment[: gpconnect.BookingDetails.MAX_COMMENT]),
-            request_id=request_id,
-            correlation_id=correlation_id,
-            created=booking.created,
+            created=created,
         )
-    except gpconnect.SlotTaken:
-        await Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).aupdate(
-            status=Booking.Status.FAILED
-        )
-        raise SlotGone from None
-    except gpconnect.Unavailable as error:
-        # We cannot know whether the practice booked it: keep it pending under its request id.
-        raise BookingFailed(error.message) from None
-    except gpconnect.ProviderError as error:
-        await Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).aupdate(
-            status=Booking.Status.FAILED
-        )
-        raise BookingFailed(error.message) from None
-    apply_reply(booking, appointment)
-    await booking.asave()
+    except ValueError:
+        # Never sent, so certainly not booked.
+        raise BookingFailed("We could not send this booking to the practice.") from None
+    details = {**slot_details(slot), "phone": phone, "asked_reason": reason, "asked_note": note}
+    return request, created, details
+
+
+async def _booking_with_request_id(user: User, request_id: str) -> Booking | None:
+    booking = (
+        await Booking.objects.select_related("practice", "patient")
+        .filter(request_id=request_id)
+        .afirst()
+    )
+    if booking is not None and booking.patient_id != user.pk:
+        raise Http404("No such booking")
     return booking
 
 
-# A chosen slot is kept (pickled in the cache) under its booking's X-Request-ID, so a retried
-# booking re-sends exactly the same request even once the slot no longer shows as free.
+async def _store(
+    user: User,
+    practice: Practice,
+    slot: gpconnect.FreeSlot,
+    prepared: tuple[gpconnect.BookingRequest, datetime.datetime, dict],
+    *,
+    request_id: str,
+) -> Booking:
+    # IntegrityError: a concurrent confirmation with the same id stored it first.
+    with contextlib.suppress(IntegrityError):
+        await sync_to_async(_store_within_limit)(user, practice, slot, prepared, request_id)
+    booking = await _booking_with_request_id(user, request_id)
+    assert booking is not None
+    return booking
+
+
+def _store_within_limit(
+    user: User,
+    practice: Practice,
+    slot: gpconnect.FreeSlot,
+    prepared: tuple[gpconnect.BookingRequest, datetime.datetime, dict],
+    request_id: str,
+) -> None:
+    """Store the booking unless the patient is at their limit of upcoming appointments at this
+    practice (booked, or possibly booked). The patient's row is locked while counting, so
+    confirmations sent at the same moment are counted one after another (PostgreSQL; SQLite
+    writes one transaction at a time anyway)."""
+    request, created, details = prepared
+    limit = settings.MAX_UPCOMING_BOOKINGS_PER_PRACTICE
+    with transaction.atomic():
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk"))
+        if Booking.objects.filter(request_id=request_id).exists():
+            return
+        held = upcoming_at(user, practice).count()
+        if held >= limit:
+            raise TooManyBookings(held, limit)
+        Booking.objects.create(
+            request_id=request_id,
+            patient=user,
+            practice=practice,
+            slot_ids=list(slot.slot_ids),
+            start=slot.start,
+            end=slot.end,
+            details=details,
+            booking_request=request.as_dict(),
+            created=created,
+        )
+
+
+def upcoming_at(user: User, practice: Practice):
+    """The patient's upcoming bookings at ``practice`` that the practice holds or may hold."""
+    return Booking.objects.filter(
+        patient=user,
+        practice=practice,
+        status__in=Booking.MAYBE_BOOKED,
+        end__gte=timezone.now(),
+    )
+
+
+# A chosen slot is kept (pickled in the cache) under the journey's X-Request-ID between choosing
+# it and confirming, so the first booking need not search again. Once the booking is stored, its
+# row holds the request and the cache is no longer needed.
 SLOT_KEEP_SECONDS = 24 * 60 * 60
 
 
@@ -174,30 +269,17 @@ def _slot_key(request_id: str) -> str:
 
 
 async def keep_chosen_slot(request_id: str, slot: gpconnect.FreeSlot) -> None:
-    await cache.aset(_slot_key(request_id), slot, SLOT_KEEP_SECONDS)
+    try:
+        await cache.aset(_slot_key(request_id), slot, SLOT_KEEP_SECONDS)
+    except Exception as error:  # a convenience: without it, confirming searches again
+        logger.warning("cache unavailable op=set error=%s", type(error).__name__)
 
 
 async def chosen_slot(request_id: str) -> gpconnect.FreeSlot | None:
-    return await cache.aget(_slot_key(request_id)) if request_id else None
-
-
-async def settle_pending(user: User, *, correlation_id: str) -> None:
-    """Re-send each of the patient's bookings whose first answer never came, with the same
-    X-Request-ID: the practice replays what it did, so a booking it made is stored, never lost,
-    and one it refused is marked so."""
-    pending = Booking.objects.filter(patient=user, status=Booking.Status.PENDING)
-    async for booking in pending.select_related("practice"):
-        slot = await chosen_slot(str(booking.request_id))
-        if slot is None or not booking.details.get("asked_reason"):
-            continue
-        with contextlib.suppress(SlotGone, BookingFailed):
-            await confirm_booking(
-                user,
-                booking.practice,
-                slot,
-                reason=booking.details["asked_reason"],
-                note=booking.details.get("asked_note", ""),
-                phone=booking.details.get("phone", ""),
-                request_id=str(booking.request_id),
-                correlation_id=correlation_id,
-            )
+    if not request_id:
+        return None
+    try:
+        return await cache.aget(_slot_key(request_id))
+    except Exception as error:
+        logger.warning("cache unavailable op=get error=%s", type(error).__name__)
+        return None

@@ -14,7 +14,6 @@ from booking_site.booking.calendar import appointment_ics
 from booking_site.booking.forms import CancelForm
 from booking_site.booking.models import Booking
 from booking_site.booking.services import appointments as services
-from booking_site.booking.services.booking import settle_pending
 from booking_site.common import practice_search
 from booking_site.core.rendering import render
 
@@ -23,6 +22,13 @@ from booking_site.core.rendering import render
 @require_GET
 async def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
     booking = await services.booking_for(request.user, pk)
+    if booking.status in Booking.OPEN:
+        # Sent, but the practice's answer did not say whether it booked it: never "not booked".
+        return await render(
+            request,
+            "booking/being_confirmed.jinja",
+            {"booking": booking, "view": presenters.booking_view(booking)},
+        )
     if booking.status != Booking.Status.BOOKED:
         return redirect("booking:appointment", pk=booking.pk)
     return await render(
@@ -35,7 +41,6 @@ async def confirmation(request: HttpRequest, pk: int) -> HttpResponse:
 @patient_required
 @require_GET
 async def appointments(request: HttpRequest) -> HttpResponse:
-    await settle_pending(request.user, correlation_id=practice_search.new_correlation_id())
     bookings = [booking async for booking in services.bookings_for(request.user)]
     problems = await services.refresh(
         [b for b in bookings if services.is_upcoming(b)],

@@ -86,11 +86,12 @@ async def check(request: HttpRequest) -> HttpResponse:
     existing = await Booking.objects.filter(
         request_id=journey.request_id, patient=request.user
     ).afirst()
-    if existing is not None and existing.status == Booking.Status.BOOKED:
-        # Confirmed already (a reload, the back button, a second click): never book twice.
+    if existing is not None and existing.status in (Booking.Status.BOOKED, Booking.Status.UNKNOWN):
+        # Booked or being confirmed already (a reload, the back button, a second click): never
+        # book twice; the confirmation page says which.
         return redirect("booking:confirmation", pk=existing.pk)
     if request.method == "POST":
-        return await _confirm(request, journey)
+        return await _confirm(request, journey, stored=existing is not None)
     return await render(
         request,
         "booking/check.jinja",
@@ -102,14 +103,17 @@ async def check(request: HttpRequest) -> HttpResponse:
     )
 
 
-async def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpResponse:
+async def _confirm(
+    request: HttpRequest, journey: journeys.Journey, *, stored: bool
+) -> HttpResponse:
     practices = await apractices_by_ods([journey.slot["practice_ods"]])
     if not practices:
         raise Http404("Unknown practice")
     practice = practices[0]
     correlation_id = practice_search.new_correlation_id()
-    slot = await services.chosen_slot(journey.request_id)
-    if slot is None:
+    # A booking already stored is sent from its row, never from a search or the cache.
+    slot = None if stored else await services.chosen_slot(journey.request_id)
+    if slot is None and not stored:
         dates = gpconnect.DateRange(journey.start, journey.end)
         slot = await services.find_slot(
             request.user,
@@ -118,8 +122,8 @@ async def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpRespo
             tuple(journey.slot["slot_ids"]),
             correlation_id=correlation_id,
         )
-    if slot is None:
-        return redirect("booking:slot_taken")
+        if slot is None:
+            return redirect("booking:slot_taken")
     try:
         booking = await services.confirm_booking(
             request.user,
@@ -138,12 +142,21 @@ async def _confirm(request: HttpRequest, journey: journeys.Journey) -> HttpRespo
         )
         return redirect("booking:slot_taken")
     except services.BookingFailed as failure:
+        await journeys.asave(request, journey.with_new_request())
         return await render(
             request,
             "booking/booking_failed.jinja",
             {"message": failure.message, "practice": practice},
             status=200,
         )
+    except services.TooManyBookings as limit:
+        return await render(
+            request,
+            "booking/too_many_bookings.jinja",
+            {"held": limit.held, "limit": limit.limit, "practice": practice},
+            status=200,
+        )
+    # Booked, or being confirmed: the confirmation page says which.
     return redirect("booking:confirmation", pk=booking.pk)
 
 
