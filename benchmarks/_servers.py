@@ -36,9 +36,16 @@ class Server:
     ``ready_status``."""
 
     def __init__(
-        self, name: str, command: list[str], port: int, ready_path: str, ready_status: int
+        self,
+        name: str,
+        command: list[str],
+        port: int,
+        ready_path: str,
+        ready_status: int,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
+        self.env = env or {}  # set for this server only, over the benchmark's environment
         self.command = command
         self.port = port
         self.ready_path = ready_path
@@ -58,7 +65,7 @@ class Server:
             self.process = subprocess.Popen(
                 self.command,
                 cwd=ROOT,
-                env=os.environ.copy(),
+                env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -126,7 +133,7 @@ class Server:
 class SiteServer(Server):
     """``uvicorn booking_site.asgi:application``, as production serves the site."""
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, env: dict[str, str] | None = None) -> None:
         port = int(configure()["BENCH_SITE_PORT"])
         self.workers = workers
         command = [
@@ -135,7 +142,7 @@ class SiteServer(Server):
             "--lifespan", "on", "--no-access-log", "--log-level", "warning",
             "--timeout-graceful-shutdown", "2",
         ]  # fmt: skip
-        super().__init__("site", command, port, "/", 200)
+        super().__init__("site", command, port, "/", 200, env)
 
     @property
     def description(self) -> str:
