@@ -48,8 +48,8 @@ run: setup
 	$(MANAGE) seed_sandbox --if-empty --json > var/sandbox-directory.json
 	$(MANAGE) load_practice_directory var/sandbox-directory.json
 	$(MANAGE) seed_demo_accounts --patients var/sandbox-directory.json
-	trap 'kill %1' EXIT; \
-	$(MANAGE) db_worker --no-reload & \
+	trap 'kill 0' EXIT; \
+	(while true; do $(MANAGE) db_worker --no-reload; sleep 2; done) & \
 	DJANGO_ENV=local $(BIN)/uvicorn booking_site.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # Browser tests drive Debian's chromium. Install it when we can; say so loudly when we cannot.

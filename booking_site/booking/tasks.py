@@ -33,6 +33,24 @@ RETRY_DELAYS = (
 )
 
 
+# A booking is stored (pending) before the practice is asked. Should the request that records
+# the practice's answer never finish (the server stopped mid-request, or the database went away
+# as the answer came back), this check settles it: long after any request could still be running.
+SAFETY_NET = datetime.timedelta(minutes=2)
+
+
+@task
+def settle_if_still_pending(booking_id: int) -> str:
+    """Settle a booking still pending ``SAFETY_NET`` after it was stored; anything else (booked,
+    not booked, or unknown with its own attempts scheduled) is left as it is."""
+    return async_to_sync(_settle)(booking_id, statuses=(Booking.Status.PENDING,))
+
+
+def schedule_safety_net(booking_id: int) -> None:
+    """Call in the transaction that stores the pending booking."""
+    settle_if_still_pending.using(run_after=timezone.now() + SAFETY_NET).enqueue(booking_id)
+
+
 @task
 def settle_booking(booking_id: int) -> str:
     """Learn what the practice did with one booking whose outcome is not yet known.
@@ -43,10 +61,10 @@ def settle_booking(booking_id: int) -> str:
     return async_to_sync(_settle)(booking_id)
 
 
-async def _settle(booking_id: int) -> str:
+async def _settle(booking_id: int, statuses=Booking.OPEN) -> str:
     booking = (
         await Booking.objects.select_related("practice", "patient")
-        .filter(pk=booking_id, status__in=Booking.OPEN)
+        .filter(pk=booking_id, status__in=statuses)
         .afirst()
     )
     if booking is None:

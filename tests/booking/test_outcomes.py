@@ -282,3 +282,32 @@ def test_a_refused_booking_is_not_booked_and_trying_again_is_a_new_request(world
     assert refusing.request_ids == [str(failed.request_id), str(booked.request_id)]
     failed.refresh_from_db()
     assert failed.status == Booking.Status.FAILED
+
+
+def test_a_booking_left_pending_by_a_request_that_never_finished_is_settled_by_the_safety_net(
+    world, ready_to_book, monkeypatch
+):
+    # Given a booking the practice made, whose request then never recorded the answer (the
+    # server stopped, or the database went away, as the reply came back)
+    ready_to_book.post("/book/check/")
+    Booking.objects.update(status=Booking.Status.PENDING, appointment_id="", version_id="")
+    assert SandboxAppointment.objects.count() == 1
+
+    # When the worker runs once the safety net's time has come
+    later(monkeypatch, minutes=3)
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+
+    # Then the same request, sent again, records the practice's booking: nothing lost or doubled
+    booking = Booking.objects.get()
+    assert booking.status == Booking.Status.BOOKED
+    assert booking.appointment_id == str(SandboxAppointment.objects.get().pk)
+    assert booking.outcome_source == Booking.OutcomeSource.RESENT
+
+
+def test_the_safety_net_leaves_a_settled_booking_alone(world, ready_to_book, monkeypatch):
+    ready_to_book.post("/book/check/")
+    booked = Booking.objects.get()
+    assert booked.status == Booking.Status.BOOKED
+
+    assert tasks.settle_if_still_pending.call(booked.pk) == "settled already"
+    assert Booking.objects.get().outcome_source == booked.outcome_source

@@ -235,7 +235,7 @@ def _store_within_limit(
         held = upcoming_at(user, practice).count()
         if held >= limit:
             raise TooManyBookings(held, limit)
-        Booking.objects.create(
+        booking = Booking.objects.create(
             request_id=request_id,
             patient=user,
             practice=practice,
@@ -246,6 +246,8 @@ def _store_within_limit(
             booking_request=request.as_dict(),
             created=created,
         )
+        # Never pending with nothing to settle it, whatever happens to this request next.
+        tasks.schedule_safety_net(booking.pk)
 
 
 def upcoming_at(user: User, practice: Practice):
