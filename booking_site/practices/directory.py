@@ -60,13 +60,6 @@ def is_ods_code_shaped(value: object) -> bool:
     return isinstance(value, str) and bool(_ODS_CODE.fullmatch(value))
 
 
-def practices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
-    """The practices with these ODS codes, in the order given; unknown codes are dropped."""
-    codes = [code for code in ods_codes if is_ods_code_shaped(code)]
-    found = {p.ods_code: p for p in Practice.objects.filter(ods_code__in=codes)}
-    return [found[code] for code in codes if code in found]
-
-
 async def afederation_practices(practice: Practice) -> list[Practice]:
     """``federation_practices`` for async views."""
     if practice.federation_id is None:
@@ -76,7 +69,7 @@ async def afederation_practices(practice: Practice) -> list[Practice]:
 
 
 async def apractices_by_ods(ods_codes: list[str] | tuple[str, ...]) -> list[Practice]:
-    """``practices_by_ods`` for async views."""
+    """The practices with these ODS codes, in the order given; unknown codes are dropped."""
     codes = [code for code in ods_codes if is_ods_code_shaped(code)]
     found = {p.ods_code: p async for p in Practice.objects.filter(ods_code__in=codes)}
     return [found[code] for code in codes if code in found]
