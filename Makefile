@@ -44,6 +44,7 @@ setup: $(BIN)/.installed build/frontend/.built
 # The task worker (settling bookings whose outcome is not yet known) runs beside the server and
 # is stopped when the server stops.
 run: setup
+	$(MANAGE) generate_keys
 	$(MANAGE) seed_sandbox --if-empty
 	$(MANAGE) seed_sandbox --if-empty --json > var/sandbox-directory.json
 	$(MANAGE) load_practice_directory var/sandbox-directory.json

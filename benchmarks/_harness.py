@@ -72,6 +72,7 @@ def configure(*, max_per_host: int = 20, extra: dict[str, str] | None = None) ->
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("generate_keys", verbosity=0)
     _configured.update(
         env,
         BENCH_WORKDIR=str(workdir),
@@ -310,15 +311,39 @@ def nhs_number(n: int) -> str:
     raise ValueError(f"No {n}th NHS number from 999 000 000")
 
 
+def id_token(number: str) -> str:
+    """The ID token the sandbox's NHS login stand-in issues this patient at P9 (as after they
+    sign in), which the site exchanges for their GP Connect access token."""
+    from django.conf import settings
+
+    from gp_sandbox.models import LoginIdentity
+    from gp_sandbox.models import Patient as SandboxPatient
+    from gp_sandbox.nhs_login.id_tokens import issue_id_token
+    from gp_sandbox.nhs_login.identities import sub_for_nhs_number
+
+    identity = LoginIdentity(
+        sub=sub_for_nhs_number(number),
+        identity_proofing_level="P9",
+        patient=SandboxPatient(nhs_number=number, given="Bench", family="Patient"),
+    )
+    return issue_id_token(identity, audience=settings.NHS_LOGIN_CLIENT_ID)
+
+
 def create_patients(count: int, registered_at: str) -> list[Any]:
-    """``count`` signed-up patients registered at the practice with ODS ``registered_at``."""
+    """``count`` patients registered at the practice with ODS ``registered_at``, signed in with
+    NHS login at P9 (their accounts as nhs_login_accounts leaves them)."""
     from booking_site.accounts.models import User
     from booking_site.practices.models import Practice as DirectoryPractice
 
     practice = DirectoryPractice.objects.get(ods_code=registered_at)
+    expires_at = datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(hours=1)
     return [
-        User.objects.create_user(
-            username=f"patient{n}@example.com",
+        User.objects.create(
+            username=f"nhs-login:bench-{n}",
+            nhs_login_sub=f"bench-{n}",
+            identity_level="P9",
+            nhs_login_id_token=id_token(nhs_number(n)),
+            nhs_login_expires_at=expires_at,
             email=f"patient{n}@example.com",
             nhs_number=nhs_number(n),
             date_of_birth=datetime.date(1980, 1, 1) + datetime.timedelta(days=n),

@@ -86,7 +86,7 @@ class ClientBench:
 
         from booking_site import gpconnect
 
-        patient = gpconnect.Patient(self.patient_number)
+        patient = gpconnect.Patient(self.patient_number, h.id_token(self.patient_number))
         async with served(), httpx.AsyncClient(timeout=30) as http:
             token = await self.token(http)
             for label, (count, warmup, reps) in SEARCHES.items():
@@ -125,7 +125,6 @@ class ClientBench:
                 "grant_type": "client_credentials",
                 "client_id": settings.SANDBOX_CLIENT_ID,
                 "client_secret": settings.SANDBOX_CLIENT_SECRET,
-                "nhs_number": self.patient_number,
             },
         )
         reply.raise_for_status()

@@ -1,5 +1,6 @@
 """The Jinja2 environment for site pages, with the NHS.UK frontend component macros."""
 
+from django.conf import settings
 from django.templatetags.static import static
 from django.urls import reverse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, PackageLoader
@@ -17,6 +18,7 @@ def environment(**options) -> Environment:
     env = Environment(**options)  # noqa: S701 - Django's backend turns autoescape on
     env.globals.update({"static": static, "url": _url, "service_name": "Book a GP appointment"})
     env.globals.update(JINJA_GLOBALS)
+    env.globals["session_idle_seconds"] = settings.SESSION_IDLE_SECONDS
     return env
 
 

@@ -156,6 +156,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", IS_PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE_SECONDS", 60 * 60)
+# A signed-in session ends after this long without a request (the timeout warning comes two
+# minutes before); what it held is kept for the same person signing in again.
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_SECONDS", 20 * 60)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", IS_PRODUCTION)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if IS_PRODUCTION else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -262,6 +265,52 @@ SANDBOX_BASE_URL = env_str("SANDBOX_BASE_URL", "http://127.0.0.1:8000/sandbox")
 SANDBOX_CLIENT_ID = env_str("SANDBOX_CLIENT_ID", "booking-site")
 SANDBOX_CLIENT_SECRET = env_str("SANDBOX_CLIENT_SECRET", f"{SECRET_KEY}:sandbox-client")
 
+# --- NHS login (OpenID Connect): how patients prove who they are --------------------------------
+# The same code signs in against NHS login's sandpit, integration or production environment, or
+# the sandbox's stand-in (the default when the sandbox is enabled): only these settings change.
+#   NHS_LOGIN_ISSUER            the environment's issuer; its discovery document is read from
+#                               <issuer>/.well-known/openid-configuration
+#   NHS_LOGIN_CLIENT_ID         the client id NHS login gave this service
+#   NHS_LOGIN_PRIVATE_KEY_FILE  the PEM private key whose public half is registered with NHS
+#                               login (private_key_jwt; also used at the API platform's token
+#                               exchange); `manage.py generate_keys` makes one for local use
+#   NHS_LOGIN_REDIRECT_URI      the registered callback URL; unset, it is built from the request
+#   NHS_LOGIN_VTR               the vectors of trust asked for (JSON list): P9 books, P5 and P0
+#                               may sign in to be told how to prove who they are
+KEYS_DIR = Path(env_str("KEYS_DIR", str(BASE_DIR / "var" / "keys")))
+# Unset with the sandbox enabled: its stand-in, <SANDBOX_BASE_URL>/nhs-login.
+NHS_LOGIN_ISSUER = env_str("NHS_LOGIN_ISSUER", "")
+NHS_LOGIN_CLIENT_ID = env_str("NHS_LOGIN_CLIENT_ID", SANDBOX_CLIENT_ID)
+NHS_LOGIN_PRIVATE_KEY_FILE = env_str(
+    "NHS_LOGIN_PRIVATE_KEY_FILE", "" if IS_PRODUCTION else str(KEYS_DIR / "nhs-login-client.pem")
+)
+NHS_LOGIN_REDIRECT_URI = env_str("NHS_LOGIN_REDIRECT_URI", "")
+NHS_LOGIN_SCOPES = env_str("NHS_LOGIN_SCOPES", "openid profile email phone gp_registration_details")
+NHS_LOGIN_VTR = env_str(
+    "NHS_LOGIN_VTR",
+    '["P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm", "P5.Cp.Cd", "P5.Cp.Ck", "P5.Cm", "P0.Cp.Cd", "P0.Cp.Ck",'
+    ' "P0.Cm"]',
+)
+if IS_PRODUCTION and not SANDBOX_ENABLED and not (NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE):
+    raise ImproperlyConfigured(
+        "NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE must be set when DJANGO_ENV is production"
+    )
+# The GP Connect token exchange (RFC 8693) at the API platform: the patient's NHS login ID token
+# for an access token, the client authenticated by a JWT signed with the key above.
+# Unset with the sandbox enabled: its stand-in, <SANDBOX_BASE_URL>/oauth2/token.
+GPCONNECT_TOKEN_URL = env_str("GPCONNECT_TOKEN_URL", "")
+
+# The sandbox's NHS login stand-in: its own signing key, the site's public key registered with it
+# (and with its API platform token endpoint), and how long its ID tokens last.
+SANDBOX_NHS_LOGIN_SIGNING_KEY_FILE = env_str(
+    "SANDBOX_NHS_LOGIN_SIGNING_KEY_FILE", str(KEYS_DIR / "sandbox-nhs-login.pem")
+)
+SANDBOX_NHS_LOGIN_CLIENT_ID = env_str("SANDBOX_NHS_LOGIN_CLIENT_ID", NHS_LOGIN_CLIENT_ID)
+SANDBOX_NHS_LOGIN_CLIENT_JWKS_FILE = env_str(
+    "SANDBOX_NHS_LOGIN_CLIENT_JWKS_FILE", str(KEYS_DIR / "nhs-login-client.jwks.json")
+)
+SANDBOX_ID_TOKEN_TTL_SECONDS = env_int("SANDBOX_ID_TOKEN_TTL_SECONDS", 60 * 60)
+
 # --- The booking organisation (D5): the service that runs this site ------------------------------
 BOOKING_ORG_ODS = env_str("BOOKING_ORG_ODS", "X26")
 BOOKING_ORG_NAME = env_str("BOOKING_ORG_NAME", "Book a GP appointment (NHS England)")
@@ -285,6 +334,9 @@ SLOT_CACHE_LOCAL_SLOTS = env_int("SLOT_CACHE_LOCAL_SLOTS", 20_000)
 CSRF_FAILURE_VIEW = "booking_site.core.views.csrf_failure"
 # Innermost, so it sees the 500 page too: signed-in pages are never kept in a browser's cache.
 MIDDLEWARE.append("booking_site.core.middleware.NoStoreForSignedIn")
+# Inside that, so its own failures (the database down) get the same treatment: ends a signed-in
+# session idle for SESSION_IDLE_SECONDS, keeping what it held to resume after signing in again.
+MIDDLEWARE.append("booking_site.accounts.timeout.SessionTimeout")
 
 # --- Background tasks ----------------------------------------------------------------------------
 # Django's Tasks framework with django-tasks-db: tasks are rows in the site's own database (SQLite

@@ -1,5 +1,8 @@
 """A GP practice system as far as the site can tell: the provider side of GP Connect (Patient
-Facing) Appointment Management, per shared/gpconnect/CONFORMANCE.md.
+Facing) Appointment Management, per shared/gpconnect/CONFORMANCE.md; with stand-ins for NHS
+login (``nhs_login``, at /sandbox/nhs-login/) and for the API platform's token endpoint, where a
+patient's NHS login ID token is exchanged for their access token (``api_platform``,
+``token_views``).
 
 Installed and routed (at /sandbox/) only when ``SANDBOX_ENABLED``, never in production. Nothing
 here imports from the site, and no part of the site imports from here (import-linter checks

@@ -7,6 +7,7 @@ from gp_sandbox.models import (
     Appointment,
     IdempotentRequest,
     Location,
+    LoginIdentity,
     Patient,
     Practice,
     Practitioner,
@@ -149,6 +150,33 @@ class IdempotentRequestAdmin(admin.ModelAdmin):
     list_filter = ("method", "status_code", "practice")
     list_select_related = ("practice",)
     search_fields = ("request_id", "path")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(LoginIdentity)
+class LoginIdentityAdmin(admin.ModelAdmin):
+    """Who can sign in with the NHS login stand-in, and how well they have proved who they are.
+    Read-only: identities come from the seed (or the tests' factories); tokens are never shown."""
+
+    list_display = ("__str__", "identity_proofing_level", "nhs_number", "email", "gp_ods_code")
+    list_filter = ("identity_proofing_level",)
+    list_select_related = ("patient__registered_practice",)
+    search_fields = ("email", "patient__nhs_number", "patient__given", "patient__family")
+    fields = ("sub", "identity_proofing_level", "patient", "email", "phone_number")
+    readonly_fields = fields
+
+    @admin.display(description="NHS number")
+    def nhs_number(self, identity: LoginIdentity) -> str:
+        return identity.nhs_number or "-"
+
+    @admin.display(description="GP practice")
+    def gp_ods_code(self, identity: LoginIdentity) -> str:
+        return identity.gp_ods_code or "-"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,12 +7,14 @@ import itertools
 from gp_sandbox.fhir_responses import LONDON
 from gp_sandbox.models import (
     Location,
+    LoginIdentity,
     Patient,
     Practice,
     Practitioner,
     Schedule,
     Slot,
 )
+from gp_sandbox.nhs_login.identities import identity_for, sub_for_email
 
 _counter = itertools.count(1)
 
@@ -134,6 +136,38 @@ def make_patient(practice: Practice, nhs_number: str = PATIENT_NHS_NUMBER) -> Pa
         family="Lovelace",
         birth_date=datetime.date(1980, 5, 17),
         registered_practice=practice,
+    )
+
+
+def make_identity(patient: Patient, level: str = LoginIdentity.Level.P9) -> LoginIdentity:
+    """The patient's NHS login identity (P9 unless told otherwise)."""
+    identity = identity_for(patient, level)
+    if identity.identity_proofing_level != level:
+        identity.identity_proofing_level = level
+        identity.save(update_fields=["identity_proofing_level"])
+    return identity
+
+
+def make_p5_identity(practice: Practice, nhs_number: str = OTHER_NHS_NUMBER) -> LoginIdentity:
+    """A patient who has proved who they are only to P5."""
+    patient = Patient.objects.create(
+        nhs_number=nhs_number,
+        given="Sophie",
+        family="Green",
+        birth_date=datetime.date(1999, 2, 11),
+        registered_practice=practice,
+    )
+    return make_identity(patient, LoginIdentity.Level.P5)
+
+
+def make_p0_identity(email: str | None = None) -> LoginIdentity:
+    """An NHS login user who has proved only their email and mobile: no NHS number, no GP."""
+    email = email or f"p0.user{next(_counter)}@example.com"
+    return LoginIdentity.objects.create(
+        sub=sub_for_email(email),
+        identity_proofing_level=LoginIdentity.Level.P0,
+        email=email,
+        phone_number="+447700900999",
     )
 
 

@@ -233,3 +233,143 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.request_id})"
+
+
+# --- The NHS login stand-in (gp_sandbox.nhs_login) -----------------------------------------------
+
+
+class LoginIdentity(models.Model):
+    """Someone who can sign in with the NHS login stand-in.
+
+    P9 and P5 identities are sandbox patients (their NHS number, names, birth date and practice
+    come from ``patient``); a P0 identity has proved only its email address and mobile number,
+    so it has no patient, no NHS number and no practice.
+    """
+
+    class Level(models.TextChoices):
+        P9 = "P9", "P9 (high)"
+        P5 = "P5", "P5 (medium)"
+        P0 = "P0", "P0 (low)"
+
+    # NHS login's subject identifier: stable for the person, never their NHS number.
+    sub = models.UUIDField(unique=True)
+    identity_proofing_level = models.CharField(
+        max_length=2, choices=Level.choices, default=Level.P9
+    )
+    patient = models.OneToOneField(
+        Patient,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="login_identity",
+    )
+    email = models.EmailField()
+    # E.164, e.g. +447700900123 (Ofcom's drama range 07700 900000 to 900999).
+    phone_number = models.CharField(max_length=16)
+
+    class Meta:
+        verbose_name = "NHS login identity"
+        verbose_name_plural = "NHS login identities"
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(identity_proofing_level="P0", patient__isnull=True)
+                    | models.Q(identity_proofing_level__in=["P5", "P9"], patient__isnull=False)
+                ),
+                name="sandbox_login_identity_patient_iff_proved",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.identity_proofing_level})"
+
+    @property
+    def display_name(self) -> str:
+        if self.patient is None:
+            return self.email
+        return f"{self.patient.given} {self.patient.family}"
+
+    @property
+    def nhs_number(self) -> str | None:
+        return self.patient.nhs_number if self.patient else None
+
+    @property
+    def gp_ods_code(self) -> str | None:
+        return self.patient.registered_practice.ods_code if self.patient else None
+
+
+class NHSLoginAuthorizationCode(models.Model):
+    """An authorisation code the stand-in has issued and not yet redeemed (single use)."""
+
+    code = models.CharField(max_length=64, unique=True)
+    identity = models.ForeignKey(LoginIdentity, on_delete=models.CASCADE)
+    client_id = models.CharField(max_length=200)
+    redirect_uri = models.TextField()
+    scope = models.TextField()
+    nonce = models.TextField()
+    code_challenge = models.CharField(max_length=128)
+    code_challenge_method = models.CharField(max_length=10)
+    # The vector of trust met, e.g. "P9.Cp.Cd".
+    vot = models.CharField(max_length=20)
+    auth_time = models.PositiveBigIntegerField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "NHS login authorisation code"
+
+    def __str__(self) -> str:
+        return f"Authorisation code for {self.identity_id}"
+
+    # Authlib's AuthorizationCodeMixin (OpenID Connect flavour).
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return self.auth_time
+
+    def get_acr(self) -> None:
+        return None
+
+    def get_amr(self) -> None:
+        return None
+
+
+class NHSLoginAccessToken(models.Model):
+    """An access token for the stand-in's userinfo endpoint. Only its SHA-256 digest is kept."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    identity = models.ForeignKey(LoginIdentity, on_delete=models.CASCADE)
+    client_id = models.CharField(max_length=200)
+    scope = models.TextField()
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "NHS login access token"
+
+    def __str__(self) -> str:
+        return f"Access token for {self.identity_id}"
+
+
+class UsedClientAssertion(models.Model):
+    """A client assertion's ``jti``, remembered until the assertion expires so that it cannot
+    be replayed (RFC 7523 §3), at either of the sandbox's token endpoints."""
+
+    client_id = models.CharField(max_length=200)
+    jti = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client_id", "jti"], name="sandbox_unique_assertion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.jti}"

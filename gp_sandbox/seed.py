@@ -3,8 +3,8 @@
 Three federations of GP practices, each practice with its surgeries, clinicians and eight weeks
 of diaries (Monday to Friday, never on an England bank holiday), a few practices that misbehave
 on purpose so testers meet every failure the site must survive, one practice whose diary is
-labelled badly on purpose (for the staff preview's label checks), and demo patients with the
-sign-in details the site's accounts are made from.
+labelled badly on purpose (for the staff preview's label checks), and demo patients, each an
+identity of the NHS login stand-in (P9, one P5), plus one NHS login user with no NHS number (P0).
 
 The practices (with their surgeries, federations and switches), the demo patients, clinicians'
 names and what each kind of session offers are data, in ``seed.toml``; this module makes the
@@ -14,7 +14,6 @@ tomorrow.
 """
 
 import random
-import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,11 +31,21 @@ from gp_sandbox.models import (
     Appointment,
     IdempotentRequest,
     Location,
+    LoginIdentity,
+    NHSLoginAccessToken,
+    NHSLoginAuthorizationCode,
     Patient,
     Practice,
     Practitioner,
     Schedule,
     Slot,
+    UsedClientAssertion,
+)
+from gp_sandbox.nhs_login.identities import (
+    demo_email,
+    e164_mobile,
+    sub_for_email,
+    sub_for_nhs_number,
 )
 
 # The practices, patients, clinicians' names and session menus the generator below works from.
@@ -44,8 +53,6 @@ DATA_FILE = Path(__file__).with_name("seed.toml")
 DEFAULT_SEED = 1
 # Eight weeks of diaries, starting tomorrow.
 HORIZON_DAYS = 56
-# Every demo patient's password on the site (their accounts are made from seed_sandbox --json).
-DEMO_PASSWORD = "Demo-password-2026"  # noqa: S105 (a published demo password)
 
 # SDS job roles (CareConnect-SDSJobRoleName-1) that GP practices put on their schedules.
 SDS_JOB_ROLES = {
@@ -106,6 +113,31 @@ class _PatientSpec:
     gender: str
     birth_date: date
     registered_practice_ods: str
+    # A UK mobile in Ofcom's drama range, e.g. "07700 900101".
+    mobile: str
+    identity_proofing_level: str = LoginIdentity.Level.P9
+
+
+@dataclass(frozen=True)
+class _LoginUserSpec:
+    """Someone with an NHS login who has proved only their email and mobile (P0)."""
+
+    email: str
+    mobile: str
+
+
+def _patient_spec(table: dict) -> _PatientSpec:
+    spec = _PatientSpec(**table)
+    if spec.identity_proofing_level not in {"P9", "P5"}:
+        raise ImproperlyConfigured(f"{DATA_FILE.name}, {spec.nhs_number}: a patient is P9 or P5")
+    e164_mobile(spec.mobile)
+    return spec
+
+
+def _login_user_spec(table: dict) -> _LoginUserSpec:
+    spec = _LoginUserSpec(**table)
+    e164_mobile(spec.mobile)
+    return spec
 
 
 def _menu(items: list[list]) -> _Menu:
@@ -137,7 +169,8 @@ def _practice_spec(table: dict, federations: list[str]) -> _PracticeSpec:
 with DATA_FILE.open("rb") as data_file:
     _DATA = tomllib.load(data_file)
 _PRACTICES = tuple(_practice_spec(table, _DATA["federations"]) for table in _DATA["practices"])
-_PATIENTS = tuple(_PatientSpec(**table) for table in _DATA["patients"])
+_PATIENTS = tuple(_patient_spec(table) for table in _DATA["patients"])
+_LOGIN_USERS = tuple(_login_user_spec(table) for table in _DATA["nhs_login_users"])
 _FEMALE_NAMES = tuple(_DATA["names"]["female"])
 _MALE_NAMES = tuple(_DATA["names"]["male"])
 _FAMILY_NAMES = tuple(_DATA["names"]["family"])
@@ -183,7 +216,20 @@ class PatientSummary:
     birth_date: date
     registered_practice_ods: str
     email: str
-    password: str
+    # The patient's NHS login identity; None for a patient the seed did not make (tests').
+    sub: str | None
+    identity_proofing_level: str | None
+    phone_number: str | None
+
+
+@dataclass(frozen=True)
+class LoginUserSummary:
+    """An NHS login user who is not a sandbox patient (P0: no NHS number, no practice)."""
+
+    sub: str
+    identity_proofing_level: str
+    email: str
+    phone_number: str
 
 
 @dataclass(frozen=True)
@@ -192,6 +238,7 @@ class SeedSummary:
 
     practices: tuple[PracticeSummary, ...]
     patients: tuple[PatientSummary, ...]
+    nhs_login_users: tuple[LoginUserSummary, ...]
     locations: int
     practitioners: int
     schedules: int
@@ -233,9 +280,20 @@ class SeedSummary:
                     "birth_date": patient.birth_date.isoformat(),
                     "registered_practice_ods": patient.registered_practice_ods,
                     "email": patient.email,
-                    "password": patient.password,
+                    "phone_number": patient.phone_number,
+                    "sub": patient.sub,
+                    "identity_proofing_level": patient.identity_proofing_level,
                 }
                 for patient in self.patients
+            ],
+            "nhs_login_users": [
+                {
+                    "sub": user.sub,
+                    "identity_proofing_level": user.identity_proofing_level,
+                    "email": user.email,
+                    "phone_number": user.phone_number,
+                }
+                for user in self.nhs_login_users
             ],
         }
 
@@ -250,7 +308,7 @@ def seed(seed: int, today: date) -> SeedSummary:
         for index, (spec, practice) in enumerate(zip(_PRACTICES, practices, strict=True)):
             _fill_practice(rng, index, spec, practice, days)
         by_ods = {practice.ods_code: practice for practice in practices}
-        Patient.objects.bulk_create(
+        patients = Patient.objects.bulk_create(
             Patient(
                 nhs_number=spec.nhs_number,
                 given=spec.given,
@@ -260,6 +318,27 @@ def seed(seed: int, today: date) -> SeedSummary:
                 registered_practice=by_ods[spec.registered_practice_ods],
             )
             for spec in _PATIENTS
+        )
+        LoginIdentity.objects.bulk_create(
+            [
+                LoginIdentity(
+                    sub=sub_for_nhs_number(spec.nhs_number),
+                    identity_proofing_level=spec.identity_proofing_level,
+                    patient=patient,
+                    email=demo_email(spec.given, spec.family),
+                    phone_number=e164_mobile(spec.mobile),
+                )
+                for spec, patient in zip(_PATIENTS, patients, strict=True)
+            ]
+            + [
+                LoginIdentity(
+                    sub=sub_for_email(spec.email),
+                    identity_proofing_level=LoginIdentity.Level.P0,
+                    email=spec.email,
+                    phone_number=e164_mobile(spec.mobile),
+                )
+                for spec in _LOGIN_USERS
+            ]
         )
     return describe()
 
@@ -272,7 +351,7 @@ def describe() -> SeedSummary:
     )
     patient_order = {spec.nhs_number: index for index, spec in enumerate(_PATIENTS)}
     patients = sorted(
-        Patient.objects.select_related("registered_practice"),
+        Patient.objects.select_related("registered_practice", "login_identity"),
         key=lambda p: (patient_order.get(p.nhs_number, len(patient_order)), p.nhs_number),
     )
     span = Slot.objects.aggregate(first=Min("start"), last=Max("start"))
@@ -297,10 +376,18 @@ def describe() -> SeedSummary:
                 family=patient.family,
                 birth_date=patient.birth_date,
                 registered_practice_ods=patient.registered_practice.ods_code,
-                email=demo_email(patient.given, patient.family),
-                password=DEMO_PASSWORD,
+                **_identity_summary(patient),
             )
             for patient in patients
+        ),
+        nhs_login_users=tuple(
+            LoginUserSummary(
+                sub=str(identity.sub),
+                identity_proofing_level=identity.identity_proofing_level,
+                email=identity.email,
+                phone_number=identity.phone_number,
+            )
+            for identity in LoginIdentity.objects.filter(patient__isnull=True).order_by("email")
         ),
         locations=Location.objects.count(),
         practitioners=Practitioner.objects.count(),
@@ -317,9 +404,21 @@ def practice_base_url(ods_code: str) -> str:
     return f"{settings.SANDBOX_BASE_URL.rstrip('/')}/{ods_code}/FHIR/STU3/"
 
 
-def demo_email(given: str, family: str) -> str:
-    """The demo patient's sign-in email: firstname.lastname@example.com."""
-    return f"{_letters(given)}.{_letters(family)}@example.com"
+def _identity_summary(patient: Patient) -> dict:
+    identity = getattr(patient, "login_identity", None)
+    if identity is None:
+        return {
+            "email": demo_email(patient.given, patient.family),
+            "sub": None,
+            "identity_proofing_level": None,
+            "phone_number": None,
+        }
+    return {
+        "email": identity.email,
+        "sub": str(identity.sub),
+        "identity_proofing_level": identity.identity_proofing_level,
+        "phone_number": identity.phone_number,
+    }
 
 
 def describe_behaviour(practice: Practice) -> str:
@@ -350,10 +449,6 @@ def describe_behaviour(practice: Practice) -> str:
     return ", ".join(parts) or "healthy"
 
 
-def _letters(name: str) -> str:
-    return re.sub(r"[^a-z]", "", name.lower())
-
-
 def clear() -> None:
     """Delete everything the sandbox holds."""
     # Children before parents, as plain DELETEs: the ORM's cascade would first load every one of
@@ -362,6 +457,10 @@ def clear() -> None:
         Appointment.slots.through,
         Appointment,
         IdempotentRequest,
+        NHSLoginAccessToken,
+        NHSLoginAuthorizationCode,
+        UsedClientAssertion,
+        LoginIdentity,
         Patient,
         Slot,
         Schedule,

@@ -1,7 +1,9 @@
 """The sandbox's short-lived signed access tokens (CONFORMANCE D8).
 
 A patient token carries the patient's NHS number; a service token carries none and may only
-search for slots. In production these would be NHS login tokens exchanged by the API platform.
+search for slots. The site gets a patient token only by token exchange of the patient's NHS login
+ID token at the API platform's token endpoint (``api_platform``); a service token by client
+credentials.
 """
 
 import secrets

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from gp_sandbox import token_views, views
 
@@ -9,6 +9,7 @@ _BASE = "<str:ods>/FHIR/STU3/"
 
 urlpatterns = [
     path("oauth2/token", token_views.token, name="token"),
+    path("nhs-login/", include("gp_sandbox.nhs_login.urls")),
     path(_BASE + "Slot", views.slot_search, name="slot_search"),
     path(_BASE + "Appointment", views.appointment_create, name="appointment_create"),
     path(_BASE + "Appointment/<str:appointment_id>", views.appointment, name="appointment"),

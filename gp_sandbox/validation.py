@@ -69,6 +69,11 @@ def is_nhs_number_shaped(value: str) -> bool:
     return bool(_NHS_NUMBER.fullmatch(value))
 
 
+def is_nhs_number(value: str) -> bool:
+    """Ten digits exactly (no spaces) whose check digit holds."""
+    return value.isascii() and is_nhs_number_shaped(value) and nhs_number.is_valid(value)
+
+
 def check_nhs_number(value: str) -> str:
     """A ten-digit NHS number whose check digit holds, else 400 INVALID_NHS_NUMBER."""
     if not is_nhs_number_shaped(value) or not nhs_number.is_valid(value):

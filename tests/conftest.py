@@ -1,7 +1,15 @@
 import pytest
 from django.core.cache import cache
 
+from booking_site.core.keys import ensure_keys
 from booking_site.gpconnect import caching
+
+
+def pytest_configure(config):
+    """The NHS login keys (var/keys/, as `make run` makes them): the site's client key, its
+    public JWKS registered with the sandbox's stand-in, and the stand-in's own signing key.
+    Made before any test module is imported, as some mint ID tokens when they load."""
+    ensure_keys()
 
 
 @pytest.fixture(autouse=True)

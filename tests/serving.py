@@ -57,6 +57,8 @@ class SiteServer:
     process: subprocess.Popen
     log: Path
     caches: dict[str, Any]
+    # Its SANDBOX_BASE_URL: whose NHS login stand-in issues its patients' ID tokens.
+    sandbox_url: str
 
     def log_size(self) -> int:
         """Where the log ends now: give it to `output_since` to read what comes after."""
@@ -115,17 +117,22 @@ def shared_caches(cache_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 @contextlib.contextmanager
-def serving(workdir: Path, *, cache_dir: Path | None = None) -> Iterator[SiteServer]:
+def serving(
+    workdir: Path, *, cache_dir: Path | None = None, sandbox_url: str | None = None
+) -> Iterator[SiteServer]:
     """Serve the site on a free port of 127.0.0.1 until the block ends; the log goes in
-    `workdir`. Servers given the same `cache_dir` share their file-based cache."""
+    `workdir`. Servers given the same `cache_dir` share their file-based cache. The sandbox
+    (with its NHS login stand-in) is the server's own unless `sandbox_url` names another's, as
+    instances scaled out share one NHS login."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
+    sandbox_url = sandbox_url or f"{url}/sandbox"
     caches, cache_environment = shared_caches(cache_dir or workdir / "cache")
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "booking_site.settings_test",
         "DATABASE_URL": database_url(),
-        "SANDBOX_BASE_URL": f"{url}/sandbox",
+        "SANDBOX_BASE_URL": sandbox_url,
         **TEST_LIMITS,
         **cache_environment,
         "PYTHONUNBUFFERED": "1",
@@ -140,7 +147,7 @@ def serving(workdir: Path, *, cache_dir: Path | None = None) -> Iterator[SiteSer
         process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
             command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
-    server = SiteServer(url=url, process=process, log=log, caches=caches)
+    server = SiteServer(url=url, process=process, log=log, caches=caches, sandbox_url=sandbox_url)
     try:
         _wait_until_serving(server)
         yield server

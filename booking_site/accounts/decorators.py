@@ -1,22 +1,44 @@
 from collections.abc import Callable
 from functools import wraps
 from inspect import iscoroutinefunction
+from urllib.parse import urlencode
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+from booking_site.accounts.timeout import current_page
+
+
+def sign_in_url(next_url: str) -> str:
+    return f"{reverse('accounts:sign_in')}?{urlencode({'next': next_url})}"
 
 
 def _refusal(request: HttpRequest, user) -> HttpResponse | None:
     if not user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    if not user.is_patient or user.registered_practice_id is None:
+        target = sign_in_url(current_page(request))
+        if getattr(request, "htmx", False):
+            # A fragment must never swap a sign-in page into the page: htmx sends the whole
+            # page to sign in instead.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return HttpResponseRedirect(target)
+    if not user.is_patient:
         raise PermissionDenied("Only patients can book appointments")
+    if not user.can_book:
+        target = reverse("accounts:cannot_book")
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return HttpResponseRedirect(target)
     return None
 
 
 def patient_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-in patients only: others are sent to sign in, staff are refused (403).
+    """Patients proved to P9 by NHS login only: others are sent to sign in, patients proved to
+    a lower level are told how to prove who they are, staff are refused (403).
 
     Works on sync and async views. An async view finds ``request.user`` already loaded (through
     the async API), so nothing it renders asks the database for the user again.

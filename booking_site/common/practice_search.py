@@ -41,7 +41,7 @@ class Answer:
 
 
 def _answer_key(user: User, ods: str, dates: gpconnect.DateRange) -> str:
-    raw = f"{user.pk}:{user.is_patient}:{ods}:{dates.start}:{dates.end}"
+    raw = f"{user.pk}:{user.can_book}:{ods}:{dates.start}:{dates.end}"
     return "search:answer:" + hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
@@ -129,7 +129,9 @@ async def search(
             to_ask.append(practice)
     if to_ask:
         endpoints = [endpoint_for(p) for p in to_ask]
-        patient = gpconnect.Patient(user.nhs_number) if user.is_patient else None
+        patient = (
+            gpconnect.Patient(user.nhs_number, user.nhs_login_id_token) if user.can_book else None
+        )
         if first_within is None:
             found = await gpconnect.search_free_slots(
                 endpoints, dates, patient, correlation_id=correlation_id

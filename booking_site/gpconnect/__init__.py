@@ -7,7 +7,7 @@ that wait on practices are async and await these calls on the server's event loo
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
     booking_request / send_booking          a booking built once, stored, sent (again)
     session / use_transport / open_shared / close_shared      client lifetime (sessions.py)
-    CredentialSource / SandboxCredentials   bearer tokens (credentials.py)
+    CredentialSource / PlatformCredentials  bearer tokens (credentials.py)
     FreeSlot, PracticeResult, BookedAppointment, …            what the calls give (values.py)
     ProviderError and its kinds             what a practice's "no" becomes (errors.py)
 
@@ -23,7 +23,7 @@ from booking_site.gpconnect.appointments import (
     read_appointment,
     send_booking,
 )
-from booking_site.gpconnect.credentials import SandboxCredentials
+from booking_site.gpconnect.credentials import PlatformCredentials
 from booking_site.gpconnect.errors import (
     CancellationDisabled,
     CancellationRefused,
@@ -77,11 +77,11 @@ __all__ = [
     "NotFound",
     "Organisation",
     "Patient",
+    "PlatformCredentials",
     "PracticeEndpoint",
     "PracticeResult",
     "ProviderError",
     "ResultStatus",
-    "SandboxCredentials",
     "ScheduleInfo",
     "SlotTaken",
     "Surgery",

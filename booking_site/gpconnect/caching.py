@@ -286,10 +286,11 @@ def unpack_slots(packed: Any, practice: PracticeEndpoint) -> tuple[Slots, float]
     return slots, expires_at
 
 
-def token_key(client_id: str, nhs_number: str | None) -> str:
+def token_key(client_id: str, nhs_number: str | None, id_token: str = "") -> str:
     """Keyed by a keyed hash, never the NHS number itself (a plain hash of a 10-digit number
-    with a check digit is trivially reversed)."""
-    subject = f"patient:{nhs_number}" if nhs_number else "service"
+    with a check digit is trivially reversed). A patient's token is also keyed by the ID token it
+    was exchanged for: signing in again is a new token."""
+    subject = f"patient:{nhs_number}:{id_token}" if nhs_number else "service"
     digest = salted_hmac(
         "booking_site.gpconnect.token", f"{client_id}:{subject}", algorithm="sha256"
     ).hexdigest()

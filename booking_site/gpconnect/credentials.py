@@ -1,15 +1,21 @@
 """Where bearer tokens come from (CONFORMANCE D8), and which source a session gets.
 
 A session asks its ``CredentialSource`` (``transport.py`` says what one must do) for a token
-before each request. ``default_source()`` is the one place the source is chosen from settings:
-today always ``SandboxCredentials``; the signed-in patient's NHS login access token is to be
-chosen there too.
+before each request. ``default_source()`` is the one place the source is chosen from settings.
 
-``SandboxCredentials`` asks the sandbox's token endpoint over HTTP (through the asking session's
-pooled client) and keeps tokens in the Django cache until shortly before they expire, so every
-site instance shares them. It also keeps the tokens it has used until then: twenty practices
-searched at once must not make twenty cache reads (each a hop to a thread) before their
-requests can go.
+``PlatformCredentials`` asks the API platform's token endpoint (``GPCONNECT_TOKEN_URL``; the
+sandbox's by default) over HTTP, through the asking session's pooled client:
+
+* for a patient, by OAuth 2.0 token exchange (RFC 8693): the patient's NHS login ID token for a
+  GP Connect access token, the client authenticated by a JWT signed with the service's key
+  (the "separate authentication and authorisation" pattern). A patient without an ID token
+  gets no token: nothing the site was merely told reaches a practice;
+* for the service itself (slot searches of the staff preview), by client credentials.
+
+Tokens are kept in the Django cache until shortly before they expire, so every site instance
+shares them, keyed by a keyed hash of the client, patient and ID token. It also keeps the tokens
+it has used until then: twenty practices searched at once must not make twenty cache reads
+(each a hop to a thread) before their requests can go.
 """
 
 from __future__ import annotations
@@ -22,23 +28,25 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 
 from booking_site.gpconnect import caching, config
-from booking_site.gpconnect.errors import TOKEN, InvalidReply
+from booking_site.gpconnect.errors import TOKEN, InvalidReply, NotAuthorised
 from booking_site.gpconnect.parsing.bundles import load_json
 from booking_site.gpconnect.transport import CredentialSource, Session
 from booking_site.gpconnect.values import Patient
+from booking_site.nhs_login import client_assertion
+
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a URN
+ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"  # noqa: S105 - a URN
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 def default_source() -> CredentialSource:
-    """The credential source a session is opened with unless it is given one.
-
-    Only the sandbox's today (``SANDBOX_*`` settings). NHS login, when it comes, is chosen here
-    from its own setting, and nowhere else.
-    """
-    return SandboxCredentials.from_settings()
+    """The credential source a session is opened with unless it is given one."""
+    return PlatformCredentials.from_settings()
 
 
-class SandboxCredentials:
-    """Client-credentials tokens from the sandbox: ``POST <SANDBOX_BASE_URL>/oauth2/token``."""
+class PlatformCredentials:
+    """Tokens from the API platform's token endpoint: token exchange for a patient, client
+    credentials for the service."""
 
     # Stop using a token this long (at most) before it expires.
     EXPIRY_MARGIN_SECONDS = 60
@@ -51,25 +59,34 @@ class SandboxCredentials:
         client_id: str,
         client_secret: str,
         *,
+        assertion: Callable[[str], str] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self.token_url = token_url
         self.client_id = client_id
         self.client_secret = client_secret
+        # Makes the signed client assertion (private_key_jwt) for an audience.
+        self._assertion = assertion
         # Wall-clock seconds, as the shared cache's entries say when their token expires.
         self._clock = clock or caching.wall_clock
         self._kept: dict[str, tuple[str, float]] = {}
 
     @classmethod
-    def from_settings(cls) -> SandboxCredentials:
+    def from_settings(cls) -> PlatformCredentials:
+        token_url = settings.GPCONNECT_TOKEN_URL or (
+            settings.SANDBOX_BASE_URL.rstrip("/") + "/oauth2/token"
+        )
         return cls(
-            settings.SANDBOX_BASE_URL.rstrip("/") + "/oauth2/token",
+            token_url,
             settings.SANDBOX_CLIENT_ID,
             settings.SANDBOX_CLIENT_SECRET,
+            assertion=client_assertion,
         )
 
     def _key(self, patient: Patient | None) -> str:
-        return caching.token_key(self.client_id, patient.nhs_number if patient else None)
+        if patient is None:
+            return caching.token_key(self.client_id, None)
+        return caching.token_key(self.client_id, patient.nhs_number, patient.id_token)
 
     async def token_for(self, patient: Patient | None, session: Session) -> str:
         key = self._key(patient)
@@ -108,14 +125,25 @@ class SandboxCredentials:
                 del self._kept[next(iter(self._kept))]
         self._kept[key] = (token, expires_at)
 
-    async def _fetch(self, patient: Patient | None, key: str, session: Session) -> str:
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
+    def _form(self, patient: Patient | None) -> dict[str, str]:
+        if patient is None:
+            return {
+                "grant_type": "client_credentials",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            }
+        if not patient.id_token or self._assertion is None:
+            raise NotAuthorised(diagnostics="No NHS login ID token to exchange for the patient")
+        return {
+            "grant_type": TOKEN_EXCHANGE,
+            "subject_token_type": ID_TOKEN_TYPE,
+            "subject_token": patient.id_token,
+            "client_assertion_type": JWT_BEARER,
+            "client_assertion": self._assertion(self.token_url),
         }
-        if patient is not None:
-            form["nhs_number"] = patient.nhs_number
+
+    async def _fetch(self, patient: Patient | None, key: str, session: Session) -> str:
+        form = self._form(patient)
         loop = asyncio.get_running_loop()
         reply = await session.exchange(
             practice_ods="-",

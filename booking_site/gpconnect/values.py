@@ -57,6 +57,9 @@ class Patient:
     """The patient a call is made for. CONFORMANCE D1: their id at a practice is the NHS number."""
 
     nhs_number: str = field(repr=False)
+    # The patient's NHS login ID token, exchanged at the API platform for their access token
+    # (credentials.py). Only NHS login's proof of who they are gets one.
+    id_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         # It becomes part of URL paths: only a real NHS number will do (CONFORMANCE D1).

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from booking_site import nhs_login
 from booking_site.asgi import application
 from booking_site.gpconnect import use_transport
 from booking_site.practices.models import Federation
@@ -23,7 +24,8 @@ def in_process_sandbox(settings):
     settings.GPCONNECT_PRACTICE_TIMEOUT_SECONDS = 3.0
     settings.GPCONNECT_DEADLINE_SECONDS = 5.0
     settings.GPCONNECT_RETRIES = 0
-    with use_transport(httpx.ASGITransport(app=application)):
+    transport = httpx.ASGITransport(app=application)
+    with use_transport(transport), nhs_login.use_transport(transport):
         yield
 
 

@@ -58,7 +58,8 @@ def tomorrow_at(hour: int) -> datetime.datetime:
 def sites(django_db_setup, tmp_path: Path) -> Iterator[list[SiteServer]]:
     """Two uvicorn processes serving the site on the test database, sharing Redis."""
     with ExitStack() as stack:
-        yield [stack.enter_context(serving(tmp_path)) for _ in range(2)]
+        first = stack.enter_context(serving(tmp_path))
+        yield [first, stack.enter_context(serving(tmp_path, sandbox_url=first.sandbox_url))]
 
 
 @dataclass
@@ -158,7 +159,14 @@ def test_patients_racing_for_one_time_across_two_instances_book_it_once(
         for nhs_number in PATIENT_NHS_NUMBERS:
             sandbox.make_patient(SandboxPractice.objects.get(ods_code=ODS), nhs_number)
             patients.append(
-                signed_in(make_patient(nhs_number=nhs_number, practice=site_practice), clients)
+                signed_in(
+                    make_patient(
+                        nhs_number=nhs_number,
+                        practice=site_practice,
+                        sandbox_url=first.sandbox_url,
+                    ),
+                    clients,
+                )
             )
 
         # And each has chosen that time and is checking their answers, half of them on each instance

@@ -40,7 +40,12 @@ def test_a_patients_slot_search_through_the_production_entry_point_finds_the_pra
         )
         sandbox.make_patient(SandboxPractice.objects.get(ods_code=ODS), sandbox.PATIENT_NHS_NUMBER)
         patient = signed_in(
-            make_patient(nhs_number=sandbox.PATIENT_NHS_NUMBER, practice=site_practice), clients
+            make_patient(
+                nhs_number=sandbox.PATIENT_NHS_NUMBER,
+                practice=site_practice,
+                sandbox_url=site.sandbox_url,
+            ),
+            clients,
         )
 
         # When they ask for their own practice in the next 7 days

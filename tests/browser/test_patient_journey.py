@@ -6,9 +6,11 @@ would reach a practice. Every page and state reached is checked with axe.
 
 import datetime
 import re
+import time
 
 import pytest
 from django.conf import settings as site_settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import BrowserContext, Page, expect
@@ -20,7 +22,7 @@ from gp_sandbox import factories as sandbox
 from gp_sandbox.models import Appointment as SandboxAppointment
 from gp_sandbox.models import Practice as SandboxPractice
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
-from tests.factories import DEMO_PASSWORD, make_patient
+from tests.factories import make_patient
 from tests.serving import SiteServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -39,11 +41,22 @@ class Surgeries:
         self.federation = Federation.objects.create(name="North Riverside GP Federation")
         self.add(HOME, HOME_NAME)
         home = SandboxPractice.objects.get(ods_code=HOME)
-        sandbox.make_patient(home, sandbox.PATIENT_NHS_NUMBER)
+        amelia = sandbox.make_patient(home, sandbox.PATIENT_NHS_NUMBER)
         sandbox.make_patient(home, sandbox.OTHER_NHS_NUMBER)
         site_home = SitePractice.objects.get(ods_code=HOME)
-        self.patient = make_patient(nhs_number=sandbox.PATIENT_NHS_NUMBER, practice=site_home)
-        self.other_patient = make_patient(nhs_number=sandbox.OTHER_NHS_NUMBER, practice=site_home)
+        # Their NHS login identities at the sandbox's stand-in, and their site accounts as
+        # signing in with it leaves them (the journeys that sign in through the page use these)
+        self.identity = sandbox.make_identity(amelia)
+        self.patient = make_patient(
+            nhs_number=sandbox.PATIENT_NHS_NUMBER,
+            practice=site_home,
+            sandbox_url=f"{site_url}/sandbox",
+        )
+        self.other_patient = make_patient(
+            nhs_number=sandbox.OTHER_NHS_NUMBER,
+            practice=site_home,
+            sandbox_url=f"{site_url}/sandbox",
+        )
 
     def add(self, ods: str, name: str, **switches) -> None:
         sandbox.make_practice(ods, name=name, **switches)
@@ -173,21 +186,28 @@ def cancel_appointment(page: Page, reason: str) -> None:
 # --- 1 and 2: the whole journey, with and without JavaScript ------------------------------------
 
 
-def sign_in(page: Page, patient) -> None:
-    page.goto("/account/sign-in/")
+def sign_in(page: Page, identity) -> None:
+    """Through NHS login: the site's sign-in page, the sandbox's stand-in, and back."""
+    page.goto("/")
+    page.get_by_role("link", name="sign in with NHS login").click()
     expect_page(page, "Sign in")
-    page.get_by_label("Email address").fill(patient.email)
-    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Continue to NHS login").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Sandbox NHS login: choose who signs in"
+    )
+    assert_no_axe_violations(page)
+    page.locator(f"input[value='{identity.sub}']").check()
+    page.get_by_role("button", name="Continue").click()
     expect_page(page, "Book a GP appointment online")
 
 
-def book_view_and_cancel(page: Page, surgeries: Surgeries) -> None:
+def book_view_and_cancel(page: Page, surgeries: Surgeries) -> str:
+    """The whole journey; returns the results page's URL as the last search left it."""
     # Given a patient whose practice has three free times tomorrow
     surgeries.slots(HOME, tomorrow_at(9), 3)
 
     # When they sign in and look for an appointment at their practice in the next 7 days
-    sign_in(page, surgeries.patient)
+    sign_in(page, surgeries.identity)
     search_my_practice(page)
 
     # Then the practice's line says what it found, and its times are listed
@@ -240,25 +260,37 @@ def book_view_and_cancel(page: Page, surgeries: Surgeries) -> None:
     expect(practice_line(page, HOME)).to_contain_text("3 appointments")
     expect(choose_link(page, "9am")).to_be_visible()
     assert_no_axe_violations(page)
+    results_url = page.url
+
+    # When they sign out from the header and confirm
+    page.get_by_role("link", name="Sign out").click()
+    expect_page(page, "Sign out")
+    main(page).get_by_role("button", name="Sign out").click()
+
+    # Then they are signed out, and the journey asks them to sign in again
+    expect_page(page, "You have signed out")
+    page.goto("/appointments/")
+    expect_page(page, "Sign in")
+    return results_url
 
 
 def test_a_patient_books_views_and_cancels_an_appointment_with_javascript(
     page: Page, surgeries: Surgeries, browser_problems: BrowserProblems
 ):
-    book_view_and_cancel(page, surgeries)
+    results_url = book_view_and_cancel(page, surgeries)
 
     # The results came practice by practice, and the browser had nothing to complain about
-    expect(page).to_have_url(re.compile(r"/book/times/\?progress=1$"))
+    assert re.search(r"/book/times/\?progress=1$", results_url)
     browser_problems.assert_none()
 
 
 def test_a_patient_books_views_and_cancels_an_appointment_without_javascript(
     no_js_page: Page, surgeries: Surgeries, browser_problems: BrowserProblems
 ):
-    book_view_and_cancel(no_js_page, surgeries)
+    results_url = book_view_and_cancel(no_js_page, surgeries)
 
     # The results page waited for the practice instead
-    expect(no_js_page).to_have_url(re.compile(r"/book/times/$"))
+    assert re.search(r"/book/times/$", results_url)
     browser_problems.assert_none()
 
 
@@ -717,4 +749,63 @@ def test_cancelling_too_late_says_to_phone_the_practice(
     expect(main(page).get_by_role("link", name="01632 960100")).to_be_visible()
     assert Booking.objects.get().status == Booking.Status.BOOKED
     assert SandboxAppointment.objects.get().status == SandboxAppointment.Status.BOOKED
+    browser_problems.assert_none()
+
+
+# --- The session timeout: the warning, staying signed in, and coming back -----------------------
+
+
+def end_the_session(page: Page, site: SiteServer) -> None:
+    """As the server sees it, the session has been idle too long (the browser's clock is
+    Playwright's, moved on by the test; the server's is real)."""
+    [cookie] = [c for c in page.context.cookies() if c["name"] == site_settings.SESSION_COOKIE_NAME]
+    session = SessionStore(session_key=cookie["value"])
+    session["active_until"] = time.time() - 1
+    session.save()
+
+
+def test_the_timeout_warning_keeps_a_patient_signed_in_or_brings_them_back_to_their_page(
+    signed_in_page: Page, surgeries: Surgeries, site: SiteServer, browser_problems: BrowserProblems
+):
+    page = signed_in_page
+    idle = site_settings.SESSION_IDLE_SECONDS
+    page.clock.install()
+    # Given a patient who has said where they want an appointment
+    start_booking(page, axe=False)
+    choose_where(page, f"My practice: {HOME_NAME}", axe=False)
+    dialog = page.get_by_role("dialog", name="You're about to be signed out")
+    expect(dialog).to_be_hidden()
+    page.wait_for_load_state()  # the page's scripts (module scripts run before "load") started
+
+    # When they do nothing until two minutes before the session ends
+    page.clock.run_for((idle - 119) * 1000)
+
+    # Then the warning says so, and "Stay signed in" has the focus
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("we will sign you out in 2 minutes")
+    expect(dialog.get_by_role("button", name="Stay signed in")).to_be_focused()
+    assert_no_axe_violations(page)
+
+    # When they press Enter, the warning goes and they carry on
+    page.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(page).to_have_title("When would you like an appointment?" + SERVICE)
+
+    # When they do nothing until the session ends
+    page.clock.run_for((idle - 119) * 1000)
+    expect(dialog).to_be_visible()
+    end_the_session(page, site)
+    page.clock.run_for(125 * 1000)
+
+    # Then they are told they were signed out, and signing in again with NHS login brings them
+    # back to the page they were on, with their answer kept
+    expect_page(page, "You have been signed out")
+    page.get_by_role("link", name="Sign in again").click()
+    expect_page(page, "Sign in")
+    page.get_by_role("button", name="Continue to NHS login").click()
+    page.locator(f"input[value='{surgeries.identity.sub}']").check()
+    page.get_by_role("button", name="Continue").click()
+    expect_page(page, "When would you like an appointment?", axe=False)
+    page.get_by_role("link", name="Back").click()
+    expect(page.get_by_role("radio", name=f"My practice: {HOME_NAME}")).to_be_checked()
     browser_problems.assert_none()

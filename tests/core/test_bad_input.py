@@ -5,14 +5,11 @@ import datetime
 import pytest
 from asgiref.sync import async_to_sync
 from django import forms
-from django.test import Client
-from django.urls import reverse
 
 from booking_site.core.nhsuk_forms import DateField
 from booking_site.practices.directory import apractices_by_ods
 from tests.factories import make_practice
 from tests.fuzz.postgres_like import nul_refused
-from tests.html import error_summary_links
 
 HUGE = "9" * 30
 
@@ -45,30 +42,6 @@ def test_a_date_no_calendar_holds_is_a_field_error(day, month, year, message):
 
 def test_a_real_date_with_leading_zeros_is_accepted():
     assert clean_date("05", "03", "2027") == datetime.date(2027, 3, 5)
-
-
-@pytest.mark.django_db
-def test_sign_up_with_a_huge_day_of_birth_says_it_is_not_a_real_date():
-    practice = make_practice()
-    data = {
-        "first_name": "Grace",
-        "last_name": "Hopper",
-        "email": "grace@example.com",
-        "date_of_birth_day": HUGE,
-        "date_of_birth_month": "12",
-        "date_of_birth_year": "1976",
-        "nhs_number": "944 930 5552",
-        "registered_practice": str(practice.pk),
-        "password": "Correct-horse-battery-7",
-        "password_confirmation": "Correct-horse-battery-7",
-    }
-
-    response = Client(raise_request_exception=False).post(reverse("accounts:sign_up"), data)
-
-    assert response.status_code == 200
-    assert error_summary_links(response.content.decode()) == [
-        ("id_date_of_birth_day", "Your date of birth must be a real date")
-    ]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -66,10 +66,9 @@ def test_refuses_to_run_in_production(settings):
     assert not User.objects.filter(username="admin").exists()
 
 
-def test_with_a_seed_document_it_creates_each_demo_patient_account(tmp_path, client):
-    from booking_site.practices.models import Practice
-
-    Practice.objects.create(ods_code="A20047", name="Riverside", base_url="http://x/A20047/")
+def test_with_a_seed_document_it_lists_the_demo_patients_and_makes_no_accounts(tmp_path):
+    """Patients' accounts come only from NHS login: the command tells testers whom to pick at
+    the stand-in, and makes nothing."""
     document = {
         "patients": [
             {
@@ -78,10 +77,13 @@ def test_with_a_seed_document_it_creates_each_demo_patient_account(tmp_path, cli
                 "family": "Clarke",
                 "birth_date": "1984-03-15",
                 "registered_practice_ods": "A20047",
+                "identity_proofing_level": "P9",
                 "email": "amelia.clarke@example.com",
-                "password": "Demo-password-2026",
             }
-        ]
+        ],
+        "nhs_login_users": [
+            {"sub": "x", "identity_proofing_level": "P0", "email": "sam.okafor@example.com"}
+        ],
     }
     path = tmp_path / "seed.json"
     path.write_text(json.dumps(document))
@@ -89,10 +91,9 @@ def test_with_a_seed_document_it_creates_each_demo_patient_account(tmp_path, cli
 
     call_command("seed_demo_accounts", "--patients", str(path), stdout=out)
 
-    patient = User.objects.get(username="amelia.clarke@example.com")
-    assert patient.nhs_number == "9000000009"
-    assert patient.registered_practice.ods_code == "A20047"
-    assert "amelia.clarke@example.com  password Demo-password-2026" in out.getvalue()
+    assert not User.objects.exclude(username="admin").exists()
+    assert "Amelia Clarke  P9  NHS number 9000000009  A20047" in out.getvalue()
+    assert "sam.okafor@example.com  P0  no NHS number  no practice" in out.getvalue()
 
 
 def test_creates_a_practice_staff_sign_in_at_a_north_riverside_practice(client):
@@ -117,9 +118,9 @@ def test_creates_a_practice_staff_sign_in_at_a_north_riverside_practice(client):
     assert not staff.is_staff
     assert "staff@example.com  password Demo-staff-2026" in output
     assert "/staff/availability/" in output
-    # They sign in like anyone else and can open the preview
+    # They sign in with their staff account and can open the preview
     response = client.post(
-        "/account/sign-in/?next=/staff/availability/",
+        "/account/staff/sign-in/?next=/staff/availability/",
         {"email": "staff@example.com", "password": "Demo-staff-2026"},
     )
     assert response.status_code == 302

@@ -31,8 +31,21 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_production_defaults_are_secure():
+PRODUCTION_NHS_LOGIN = {
+    "NHS_LOGIN_ISSUER": "https://auth.login.nhs.uk",
+    "NHS_LOGIN_PRIVATE_KEY_FILE": "/run/secrets/nhs-login.pem",
+}
+
+
+def test_production_refuses_to_start_without_nhs_login():
     result = _load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE must be set" in result.stderr
+
+
+def test_production_defaults_are_secure():
+    result = _load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50, **PRODUCTION_NHS_LOGIN)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "31536000", "False"]

@@ -2,8 +2,11 @@ import datetime
 from unittest import mock
 
 import pytest
+from joserfc.jwk import RSAKey
 
+from booking_site.core.keys import ensure_keys
 from gp_sandbox import factories
+from tests.gp_sandbox.nhs_login_support import RelyingParty
 from tests.gp_sandbox.sandbox_api import SandboxApi
 
 # Monday 22 March 2027, 09:00 GMT: the clocks go forward on Sunday 28 March.
@@ -52,3 +55,35 @@ def service_api(client, practice):
 @pytest.fixture
 def schedule(practice):
     return factories.make_schedule(practice)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _signing_keys():
+    """The NHS login stand-in's signing key and the site's client key, made if absent."""
+    ensure_keys()
+
+
+@pytest.fixture(scope="session")
+def relying_party_key() -> RSAKey:
+    return RSAKey.generate_key(2048, private=True, auto_kid=True)
+
+
+@pytest.fixture(scope="session")
+def stranger_key() -> RSAKey:
+    """A key nobody registered."""
+    return RSAKey.generate_key(2048, private=True, auto_kid=True)
+
+
+@pytest.fixture
+def relying_party(settings, tmp_path, relying_party_key) -> RelyingParty:
+    """A relying party with a freshly made key of its own, registered with the NHS login
+    stand-in (and with the API platform's token exchange) through settings."""
+    party = RelyingParty(relying_party_key)
+    party.register(settings, tmp_path)
+    return party
+
+
+@pytest.fixture
+def identity(patient):
+    """The patient's NHS login identity, proved to P9."""
+    return factories.make_identity(patient)

@@ -8,6 +8,7 @@ from gp_sandbox.models import (
     Appointment,
     IdempotentRequest,
     Location,
+    LoginIdentity,
     Patient,
     Practice,
     Practitioner,
@@ -25,7 +26,8 @@ def practice() -> Practice:
     location = factories.make_location(practice, "Riverside Medical Centre")
     schedule = factories.make_schedule(practice, location=location)
     slot = factories.make_slot(schedule, timezone.now() + timedelta(days=1), status="busy")
-    factories.make_patient(practice, "9000000009")
+    factories.make_identity(factories.make_patient(practice, "9000000009"))
+    factories.make_p0_identity("sam.okafor@example.com")
     appointment = Appointment.objects.create(
         practice=practice,
         patient_nhs_number="9000000009",
@@ -147,3 +149,33 @@ def test_someone_not_signed_in_is_sent_to_the_admin_sign_in(client, practice):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/?next=/admin/sandbox/practice/")
+
+
+def test_an_admin_sees_nhs_login_identities_with_their_level_but_cannot_change_them(
+    admin_client, practice
+):
+    response = admin_client.get("/admin/sandbox/loginidentity/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Ada Lovelace (P9)" in html
+    assert "sam.okafor@example.com (P0)" in html
+    assert "9000000009" in html
+    assert admin_client.get("/admin/sandbox/loginidentity/add/").status_code == 403
+    identity = LoginIdentity.objects.get(patient__nhs_number="9000000009")
+    change = admin_client.post(
+        f"/admin/sandbox/loginidentity/{identity.pk}/change/",
+        {"identity_proofing_level": "P0", "email": "x@example.com"},
+    )
+    assert change.status_code == 403
+    identity.refresh_from_db()
+    assert identity.identity_proofing_level == "P9"
+
+
+def test_the_admin_never_shows_nhs_login_tokens_or_codes(admin_client, practice):
+    response = admin_client.get("/admin/")
+
+    html = response.content.decode()
+    assert "NHS login identities" in html
+    assert "access token" not in html.lower()
+    assert "authorisation code" not in html.lower()

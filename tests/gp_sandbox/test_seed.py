@@ -11,8 +11,17 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from gp_sandbox import seed as sandbox_seed
-from gp_sandbox.models import Location, Patient, Practice, Practitioner, Schedule, Slot
-from gp_sandbox.seed import DEMO_PASSWORD, SDS_JOB_ROLES
+from gp_sandbox.models import (
+    Location,
+    LoginIdentity,
+    Patient,
+    Practice,
+    Practitioner,
+    Schedule,
+    Slot,
+)
+from gp_sandbox.nhs_login.identities import sub_for_email, sub_for_nhs_number
+from gp_sandbox.seed import SDS_JOB_ROLES
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +71,12 @@ def snapshot() -> dict[str, list[tuple]]:
                 )
             )
         ),
+        "identities": sorted(
+            LoginIdentity.objects.values_list(
+                "sub", "identity_proofing_level", "patient__nhs_number", "email", "phone_number"
+            ),
+            key=str,
+        ),
     }
 
 
@@ -82,8 +97,9 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_different_diaries(wi
 
     assert again == seeded_with_7
     assert len(again["slots"]) > 10_000
-    # The practice directory stays put (the site's directory is loaded from it); diaries change.
+    # The practice directory and the people (their NHS login subs too) stay put; diaries change.
     assert other["practices"] == seeded_with_7["practices"]
+    assert other["identities"] == seeded_with_7["identities"]
     assert other["practitioners"] != seeded_with_7["practitioners"]
     assert other["slots"] != seeded_with_7["slots"]
 
@@ -264,7 +280,7 @@ def test_about_a_third_of_slots_are_already_booked(winter):
         assert Slot.objects.filter(schedule__practice=practice, status=Slot.Status.FREE).exists()
 
 
-def test_demo_patients_have_valid_nhs_numbers_and_sign_in_details(winter):
+def test_demo_patients_have_valid_nhs_numbers_and_nhs_login_identities(winter):
     patients = winter.patients
     numbers = [patient.nhs_number for patient in patients]
 
@@ -273,14 +289,29 @@ def test_demo_patients_have_valid_nhs_numbers_and_sign_in_details(winter):
     for patient in patients:
         assert nhs_number.is_valid(patient.nhs_number), patient.nhs_number
         assert patient.email == f"{patient.given}.{patient.family}@example.com".lower()
-        assert patient.password == DEMO_PASSWORD
+        assert patient.sub == str(sub_for_nhs_number(patient.nhs_number))
+        assert re.fullmatch(r"\+447700900\d{3}", patient.phone_number)
         stored = Patient.objects.get(nhs_number=patient.nhs_number)
+        assert stored.login_identity.identity_proofing_level == patient.identity_proofing_level
         assert stored.registered_practice.ods_code == patient.registered_practice_ods
         assert stored.birth_date == patient.birth_date
     # Patients registered where a practice rule bites, so testers meet it signed in.
     registered_at = {patient.registered_practice_ods for patient in patients}
     assert Practice.objects.get(registered_patients_only=True).ods_code in registered_at
     assert Practice.objects.get(cancellation_disabled=True).ods_code in registered_at
+    levels = Counter(patient.identity_proofing_level for patient in patients)
+    assert levels == {"P9": len(patients) - 1, "P5": 1}
+    assert len({patient.phone_number for patient in patients}) == len(patients)
+
+
+def test_one_nhs_login_user_has_no_nhs_number(winter):
+    [user] = winter.nhs_login_users
+
+    assert user.identity_proofing_level == "P0"
+    assert user.sub == str(sub_for_email(user.email))
+    stored = LoginIdentity.objects.get(sub=user.sub)
+    assert stored.patient is None
+    assert stored.nhs_number is None
 
 
 def test_json_output_is_only_the_documented_document(settings):
@@ -290,7 +321,7 @@ def test_json_output_is_only_the_documented_document(settings):
     call_command("seed_sandbox", "--seed", "3", "--json", stdout=out)
 
     document = json.loads(out.getvalue())
-    assert set(document) == {"federations", "practices", "patients"}
+    assert set(document) == {"federations", "practices", "patients", "nhs_login_users"}
     practices = document["practices"]
     assert len(practices) == Practice.objects.count() >= 8
     for practice in practices:
@@ -314,8 +345,20 @@ def test_json_output_is_only_the_documented_document(settings):
         "birth_date": "1985-03-14",
         "registered_practice_ods": "A20047",
         "email": "amelia.clarke@example.com",
-        "password": DEMO_PASSWORD,
+        "phone_number": "+447700900101",
+        "sub": str(sub_for_nhs_number("9000000009")),
+        "identity_proofing_level": "P9",
     }
+    sophie = next(p for p in document["patients"] if p["identity_proofing_level"] == "P5")
+    assert nhs_number.is_valid(sophie["nhs_number"])
+    assert document["nhs_login_users"] == [
+        {
+            "sub": str(sub_for_email("sam.okafor@example.com")),
+            "identity_proofing_level": "P0",
+            "email": "sam.okafor@example.com",
+            "phone_number": "+447700900110",
+        }
+    ]
 
 
 def test_if_empty_leaves_a_seeded_sandbox_alone(winter):
@@ -354,7 +397,7 @@ def test_if_empty_seeds_an_empty_sandbox_and_prints_a_summary():
     assert "A20047" in output
     assert "9000000009" in output
     assert "amelia.clarke@example.com" in output
-    assert DEMO_PASSWORD in output
+    assert "sam.okafor@example.com" in output
     # The command's today is the real local date: slots start tomorrow.
     first = Slot.objects.order_by("start").first()
     assert timezone.localtime(first.start).date() > timezone.localdate()

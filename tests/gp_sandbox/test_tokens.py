@@ -32,8 +32,8 @@ def ask_for_token(client: Client, **fields: str):
     return client.post(TOKEN_URL, urlencode(form), content_type="application/x-www-form-urlencoded")
 
 
-def test_a_patient_token_carries_the_nhs_number(client):
-    response = ask_for_token(client, nhs_number="9000000009")
+def test_client_credentials_give_a_service_token(client):
+    response = ask_for_token(client)
 
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
@@ -42,22 +42,24 @@ def test_a_patient_token_carries_the_nhs_number(client):
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     claims = verify_token(body["access_token"])
-    assert claims.nhs_number == "9000000009"
-    assert not claims.is_service
-
-
-def test_without_an_nhs_number_the_token_is_a_service_token(client):
-    response = ask_for_token(client)
-
-    assert response.status_code == 200
-    claims = verify_token(response.json()["access_token"])
     assert claims.is_service
     assert claims.nhs_number is None
 
 
+@pytest.mark.parametrize("number", ["9000000009", "9000000001", ""])
+def test_client_credentials_never_give_a_patient_token(client, number):
+    response = ask_for_token(client, nhs_number=number)
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert "only from token exchange with their NHS login ID token" in body["error_description"]
+    assert "access_token" not in body
+
+
 def test_every_token_is_different(client):
-    first = ask_for_token(client, nhs_number="9449305552").json()["access_token"]
-    second = ask_for_token(client, nhs_number="9449305552").json()["access_token"]
+    first = ask_for_token(client).json()["access_token"]
+    second = ask_for_token(client).json()["access_token"]
 
     assert first != second
 
@@ -73,7 +75,7 @@ def test_every_token_is_different(client):
     ids=["wrong secret", "wrong client", "empty secret", "non-ascii secret"],
 )
 def test_a_wrong_client_is_refused_with_401(client, fields):
-    response = ask_for_token(client, nhs_number="9000000009", **fields)
+    response = ask_for_token(client, **fields)
 
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
@@ -81,17 +83,9 @@ def test_a_wrong_client_is_refused_with_401(client, fields):
     assert response["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("number", ["9000000001", "900000000", "900 000 0009", "abcdefghij", ""])
-def test_an_invalid_nhs_number_is_refused_with_400(client, number):
-    response = ask_for_token(client, nhs_number=number)
-
-    assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
-    assert "access_token" not in response.json()
-
-
-def test_only_the_client_credentials_grant_is_supported(client):
-    response = ask_for_token(client, grant_type="password")
+@pytest.mark.parametrize("grant_type", ["password", "authorization_code", '"\\', ""])
+def test_an_unknown_grant_is_refused(client, grant_type):
+    response = ask_for_token(client, grant_type=grant_type)
 
     assert response.status_code == 400
     assert response.json()["error"] == "unsupported_grant_type"

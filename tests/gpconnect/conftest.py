@@ -13,8 +13,10 @@ RIVERSIDE = PracticeEndpoint(
 )
 HILLSIDE = PracticeEndpoint("B82617", "Hillside Surgery", "http://provider-b.test/B82617/FHIR/STU3")
 MEANWOOD = PracticeEndpoint("B86044", "Meanwood Group Practice", "http://provider-c.test/B86044/")
-PATIENT = Patient("9000000009")
-OTHER_PATIENT = Patient("9449305552")
+# Their NHS login ID tokens: only the client's own tests look at them (the stubbed token
+# endpoint there takes them as they are; tests against the sandbox use real ones).
+PATIENT = Patient("9000000009", "amelia-id-token")
+OTHER_PATIENT = Patient("9449305552", "oliver-id-token")
 CORRELATION_ID = "page-7f3a"
 
 

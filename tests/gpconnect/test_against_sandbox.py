@@ -22,6 +22,7 @@ from booking_site import gpconnect
 from booking_site.asgi import application
 from booking_site.gpconnect.values import LONDON, instant
 from gp_sandbox import seed as sandbox_seed
+from tests.factories import id_token_for
 
 from .conftest import CORRELATION_ID
 
@@ -30,8 +31,9 @@ from .conftest import CORRELATION_ID
 HEALTHY = ("B82617", "C88057", "C84016", "C84062")
 HANGS, MALFORMED, NOT_FHIR, EMPTY = "C88091", "C88114", "C84085", "C84103"
 NO_CANCELLING, CUT_OFF = "B86019", "C88032"
-AMELIA = gpconnect.Patient("9000000009")  # registered at A20047
-OLIVER = gpconnect.Patient("9449305552")  # registered at B82617
+# Registered at A20047 and B82617, signed in with NHS login (their stand-in ID tokens).
+AMELIA = gpconnect.Patient("9000000009", id_token_for("9000000009"))
+OLIVER = gpconnect.Patient("9449305552", id_token_for("9449305552"))
 
 
 pytestmark = pytest.mark.django_db(transaction=True)

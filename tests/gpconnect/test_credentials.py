@@ -1,4 +1,5 @@
-"""Sandbox tokens: fetched over HTTP through the same client, cached without the NHS number."""
+"""API platform tokens: a patient's by token exchange of their NHS login ID token, the service's
+by client credentials; fetched over HTTP through the same client, cached without the NHS number."""
 
 import asyncio
 import json
@@ -9,6 +10,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 from django.core.cache import cache
+from joserfc import jwt
 
 from booking_site import gpconnect
 from booking_site.gpconnect import caching, sessions
@@ -40,7 +42,7 @@ def _provider(expires_in=3600, token_status=200):
             issued.append(form)
             if token_status != 200:
                 return httpx.Response(token_status, json={"error": "invalid_client"})
-            subject = form.get("nhs_number", "service")
+            subject = form.get("subject_token", "service")
             return httpx.Response(
                 200,
                 json={
@@ -68,7 +70,7 @@ def _search(patient=PATIENT, practices=(RIVERSIDE,), date_range=SIX_WEEKS):
     )
 
 
-def test_a_patient_token_is_fetched_with_client_credentials_and_the_nhs_number(sandbox_settings):
+def test_a_patient_token_is_the_exchange_of_their_nhs_login_id_token(sandbox_settings):
     recorder, issued = _provider()
     _run(recorder, _search(date_range=gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 2))))
 
@@ -76,22 +78,38 @@ def test_a_patient_token_is_fetched_with_client_credentials_and_the_nhs_number(s
     assert token_request.method == "POST"
     assert str(token_request.url) == TOKEN_URL
     assert token_request.headers["Content-Type"] == "application/x-www-form-urlencoded"
-    assert issued == [
-        {
-            "grant_type": "client_credentials",
-            "client_id": "booking-site",
-            "client_secret": "s3cret",
-            "nhs_number": "9000000009",
-        }
-    ]
-    assert search.headers["Authorization"] == "Bearer tok-9000000009-1"
+    [form] = issued
+    assertion = form.pop("client_assertion")
+    assert form == {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+        "subject_token": "amelia-id-token",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    }
+    # The client is authenticated by a JWT signed with the site's key, for this endpoint; the
+    # NHS number is never sent: the practice learns it from the exchanged token.
+    claims = jwt.decode(assertion, _site_public_key(), algorithms=["RS512"]).claims
+    assert claims["iss"] == claims["sub"] == "booking-site"
+    assert claims["aud"] == TOKEN_URL
+    assert "9000000009" not in token_request.content.decode()
+    assert search.headers["Authorization"] == "Bearer tok-amelia-id-token-1"
+
+
+def test_a_patient_without_an_id_token_gets_no_token_and_nothing_is_sent(sandbox_settings):
+    recorder, issued = _provider()
+    [result] = _run(recorder, _search(patient=gpconnect.Patient("9000000009")))
+
+    assert isinstance(result.failure, gpconnect.NotAuthorised)
+    assert issued == []
+    assert recorder.requests == []
 
 
 def test_a_staff_preview_gets_a_service_token(sandbox_settings):
     recorder, issued = _provider()
     _run(recorder, _search(patient=None))
 
-    assert "nhs_number" not in issued[0]
+    assert issued[0]["grant_type"] == "client_credentials"
+    assert "subject_token" not in issued[0]
     assert recorder.requests[-1].headers["Authorization"] == "Bearer tok-service-1"
 
 
@@ -102,7 +120,7 @@ def test_every_window_of_every_practice_shares_one_token_fetch(sandbox_settings)
     assert len(issued) == 1
     searches = [r for r in recorder.requests if r.method == "GET"]
     assert len(searches) == 6
-    assert {r.headers["Authorization"] for r in searches} == {"Bearer tok-9000000009-1"}
+    assert {r.headers["Authorization"] for r in searches} == {"Bearer tok-amelia-id-token-1"}
 
 
 def test_the_token_is_reused_from_the_cache_until_near_expiry(sandbox_settings):
@@ -130,19 +148,20 @@ def test_a_token_about_to_expire_is_not_kept(sandbox_settings):
 
 
 def test_the_token_cache_key_does_not_contain_the_nhs_number(sandbox_settings):
-    key = caching.token_key("booking-site", "9000000009")
+    key = caching.token_key("booking-site", "9000000009", "amelia-id-token")
 
     assert "9000000009" not in key
-    assert key != caching.token_key("booking-site", "9449305552")
+    assert key != caching.token_key("booking-site", "9449305552", "amelia-id-token")
+    assert key != caching.token_key("booking-site", "9000000009", "a-later-sign-in")
     assert key != caching.token_key("booking-site", None)
     recorder, _ = _provider()
     _run(recorder, _search())
     token, _ = cache.get(key)
-    assert token == "tok-9000000009-1"
+    assert token == "tok-amelia-id-token-1"
 
 
 def test_a_refused_token_is_forgotten(sandbox_settings):
-    key = caching.token_key("booking-site", PATIENT.nhs_number)
+    key = caching.token_key("booking-site", PATIENT.nhs_number, PATIENT.id_token)
     cache.set(key, ("stale-token", time.time() + 600))
 
     def respond(request):
@@ -178,7 +197,7 @@ class CountedGets:
 def test_a_token_another_instance_fetched_is_read_from_the_cache_once(
     sandbox_settings, monkeypatch
 ):
-    key = caching.token_key("booking-site", PATIENT.nhs_number)
+    key = caching.token_key("booking-site", PATIENT.nhs_number, PATIENT.id_token)
     cache.set(key, ("shared-token", time.time() + 600))
     gets = CountedGets(monkeypatch)
     recorder, issued = _provider()
@@ -197,8 +216,12 @@ def test_a_token_another_instance_fetched_is_read_from_the_cache_once(
 
 def test_a_kept_token_is_not_used_after_it_expires(sandbox_settings):
     clock = {"now": 1_000_000.0}
-    credentials = gpconnect.SandboxCredentials(
-        TOKEN_URL, "booking-site", "s3cret", clock=lambda: clock["now"]
+    credentials = gpconnect.PlatformCredentials(
+        TOKEN_URL,
+        "booking-site",
+        "s3cret",
+        assertion=lambda audience: "signed-assertion",
+        clock=lambda: clock["now"],
     )
     recorder, issued = _provider(expires_in=600)  # kept for 600 - 60 s
 
@@ -217,9 +240,9 @@ def test_a_kept_token_is_not_used_after_it_expires(sandbox_settings):
     assert len(issued) == 2
     searches = [r for r in recorder.requests if r.method == "GET"]
     assert [r.headers["Authorization"] for r in searches] == [
-        "Bearer tok-9000000009-1",
-        "Bearer tok-9000000009-1",
-        "Bearer tok-9000000009-2",
+        "Bearer tok-amelia-id-token-1",
+        "Bearer tok-amelia-id-token-1",
+        "Bearer tok-amelia-id-token-2",
     ]
 
 
@@ -239,5 +262,13 @@ def test_a_token_reply_without_a_token_is_an_invalid_reply(sandbox_settings):
     assert isinstance(result.failure, gpconnect.InvalidReply)
 
 
-def test_sandbox_credentials_are_a_credential_source():
-    assert isinstance(gpconnect.SandboxCredentials.from_settings(), gpconnect.CredentialSource)
+def test_platform_credentials_are_a_credential_source():
+    assert isinstance(gpconnect.PlatformCredentials.from_settings(), gpconnect.CredentialSource)
+
+
+def _site_public_key():
+    from django.conf import settings
+    from joserfc.jwk import RSAKey
+
+    with open(settings.NHS_LOGIN_PRIVATE_KEY_FILE, "rb") as handle:
+        return RSAKey.import_key(handle.read())

@@ -3,7 +3,6 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from booking_site.accounts.demo import create_demo_patients
 from booking_site.practices.models import Federation, Practice
 
 pytestmark = pytest.mark.django_db
@@ -70,19 +69,3 @@ def test_an_unreadable_directory_is_a_clear_command_error(tmp_path):
 
     with pytest.raises(CommandError, match="Could not read the practice directory"):
         call_command("load_practice_directory", str(path))
-
-
-def test_demo_patients_get_accounts_at_their_registered_practice(client):
-    from booking_site.practices.directory import load_directory
-
-    load_directory(DOCUMENT)
-
-    [user] = create_demo_patients(DOCUMENT["patients"])
-    create_demo_patients(DOCUMENT["patients"])  # again: refreshed, not duplicated
-
-    assert user.username == "jane.smith@example.com"
-    assert user.registered_practice.ods_code == "A20047"
-    signed_in = client.post(
-        "/account/sign-in/", {"email": "jane.smith@example.com", "password": "Demo-password-2026"}
-    )
-    assert signed_in.status_code == 302

@@ -14,7 +14,7 @@ from booking_site.practices.directory import endpoint_for
 
 
 def patient_of(user: User) -> gpconnect.Patient:
-    return gpconnect.Patient(user.nhs_number)
+    return gpconnect.Patient(user.nhs_number, user.nhs_login_id_token)
 
 
 def appointment_details(appointment: gpconnect.BookedAppointment, fallback: dict) -> dict:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from booking_site import gpconnect
 from booking_site.accounts.decorators import patient_required
+from booking_site.accounts.timeout import take_resumed_form
 from booking_site.booking import journey as journeys
 from booking_site.booking import presenters
 from booking_site.booking.forms import DetailsForm
@@ -58,9 +59,11 @@ async def details(request: HttpRequest) -> HttpResponse:
     if not journey.slot or journey.slot.get("taken"):
         return redirect("booking:choose_slot")
     needs_phone = journey.slot.get("delivery_channel") == "Telephone"
+    # What they were typing when their session timed out comes back after signing in again.
+    resumed = await take_resumed_form(request) if request.method == "GET" else {}
     form = DetailsForm(
         request.POST if request.method == "POST" else None,
-        initial=journey.details,
+        initial={**journey.details, **resumed},
         needs_phone=needs_phone,
     )
     if request.method == "POST" and form.is_valid():

@@ -1,13 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from gp_sandbox.token_views import is_nhs_number
 from gp_sandbox.tokens import issue_token
+from gp_sandbox.validation import is_nhs_number
 
 
 class Command(BaseCommand):
     help = (
         "Print a sandbox access token: a patient token for NHS_NUMBER, or with --service a "
-        "service token (slot searches only). Use it as 'Authorization: Bearer <token>'."
+        "service token (slot searches only). Use it as 'Authorization: Bearer <token>'. (The "
+        "site gets a patient's token by exchanging their NHS login ID token at "
+        "/sandbox/oauth2/token; this is a tester's shortcut.)"
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

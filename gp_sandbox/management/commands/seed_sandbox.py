@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from gp_sandbox.models import Practice
-from gp_sandbox.seed import DEFAULT_SEED, DEMO_PASSWORD, SeedSummary, describe, seed
+from gp_sandbox.seed import DEFAULT_SEED, SeedSummary, describe, seed
 
 
 class Command(BaseCommand):
@@ -26,7 +26,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help="Print only the federations, practices and demo patients, as JSON.",
+            help="Print only the federations, practices, demo patients and NHS login users, as "
+            "JSON: each patient has nhs_number, given, family, birth_date, "
+            "registered_practice_ods, email, phone_number, and their NHS login sub and "
+            "identity_proofing_level (P9 or P5); NHS login users with no NHS number (P0) are "
+            "listed apart, in nhs_login_users (sub, identity_proofing_level, email, "
+            "phone_number).",
         )
 
     def handle(self, *args, **options) -> None:
@@ -71,10 +76,13 @@ class Command(BaseCommand):
                 write(f"  {code}  {practice.name:<32} {practice.behaviour}")
         if summary.practices:
             write(f"\nEach practice's FHIR base URL is like {summary.practices[0].base_url}")
-        write(f"\nDemo patients (site password for each: {DEMO_PASSWORD}):")
+        write("\nDemo patients (sign in as them at the sandbox's NHS login):")
         for patient in summary.patients:
             name = f"{patient.given} {patient.family}"
             write(
-                f"  {patient.nhs_number}  {name:<18} born {patient.birth_date}  "
-                f"registered at {patient.registered_practice_ods}  {patient.email}"
+                f"  {patient.nhs_number}  {name:<18} {patient.identity_proofing_level or '--'}  "
+                f"born {patient.birth_date}  registered at {patient.registered_practice_ods}  "
+                f"{patient.email}"
             )
+        for user in summary.nhs_login_users:
+            write(f"  (no NHS number)  {user.email:<29} {user.identity_proofing_level}")

@@ -23,8 +23,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--patients",
             metavar="PATH",
-            help="The sandbox seed document (seed_sandbox --json): also create a site account "
-            "for each of its demo patients.",
+            help="The sandbox seed document (seed_sandbox --json): also list its demo patients, "
+            "who sign in through the sandbox's NHS login stand-in.",
         )
 
     def handle(self, *args, patients: str | None = None, **options) -> None:
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         )
         self._ensure_staff()
         if patients:
-            self._ensure_patients(patients)
+            self._list_patients(patients)
 
     def _ensure_staff(self) -> None:
         """A member of practice staff at the first North Riverside practice, if the practice
@@ -76,23 +76,28 @@ class Command(BaseCommand):
             + f" {STAFF_EMAIL}  password {STAFF_PASSWORD}  ({practice.name}, {STAFF_FEDERATION})"
         )
 
-    def _ensure_patients(self, path: str) -> None:
-        from booking_site.accounts.demo import create_demo_patients
-
+    def _list_patients(self, path: str) -> None:
+        """Patients' accounts are made by signing in with NHS login (the sandbox's stand-in
+        lists these people to pick from): nothing is made here, the list is for testers."""
         try:
             with open(path, encoding="utf-8") as handle:
                 document = json.load(handle)
         except (OSError, json.JSONDecodeError) as error:
             raise CommandError(f"Could not read the seed document {path}: {error}") from error
-        accounts = create_demo_patients(document.get("patients", []))
-        self.stdout.write(self.style.SUCCESS("Demo patients (sign in at /account/sign-in/):"))
-        by_email = {entry["email"].lower(): entry for entry in document.get("patients", [])}
-        for user in accounts:
-            entry = by_email[user.username]
-            practice = user.registered_practice.name if user.registered_practice else "?"
+        self.stdout.write(
+            self.style.SUCCESS("Demo patients (sign in with NHS login at /account/sign-in/):")
+        )
+        for entry in document.get("patients", []):
             self.stdout.write(
-                f"  {user.username}  password {entry['password']}  NHS number {user.nhs_number}"
-                f"  ({user.get_full_name()}, {practice})"
+                f"  {entry.get('given', '')} {entry.get('family', '')}"
+                f"  {entry.get('identity_proofing_level', 'P9')}"
+                f"  NHS number {entry.get('nhs_number') or '-'}"
+                f"  {entry.get('registered_practice_ods') or 'no practice'}"
+            )
+        for entry in document.get("nhs_login_users", []):
+            self.stdout.write(
+                f"  {entry.get('email', '')}  {entry.get('identity_proofing_level', 'P0')}"
+                "  no NHS number  no practice"
             )
 
     def _ensure_admin(self) -> bool:
