@@ -291,14 +291,22 @@ NHS_LOGIN_VTR = env_str(
     '["P9.Cp.Cd", "P9.Cp.Ck", "P9.Cm", "P5.Cp.Cd", "P5.Cp.Ck", "P5.Cm", "P0.Cp.Cd", "P0.Cp.Ck",'
     ' "P0.Cm"]',
 )
-if IS_PRODUCTION and not SANDBOX_ENABLED and not (NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE):
-    raise ImproperlyConfigured(
-        "NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE must be set when DJANGO_ENV is production"
-    )
 # The GP Connect token exchange (RFC 8693) at the API platform: the patient's NHS login ID token
-# for an access token, the client authenticated by a JWT signed with the key above.
-# Unset with the sandbox enabled: its stand-in, <SANDBOX_BASE_URL>/oauth2/token.
+# for an access token, the client authenticated by a JWT signed with the key above. Unset with
+# the sandbox enabled: its stand-in, <SANDBOX_BASE_URL>/oauth2/token.
 GPCONNECT_TOKEN_URL = env_str("GPCONNECT_TOKEN_URL", "")
+_NHS_LOGIN_REQUIRED = (
+    "NHS_LOGIN_ISSUER",
+    "NHS_LOGIN_CLIENT_ID",
+    "NHS_LOGIN_PRIVATE_KEY_FILE",
+    "GPCONNECT_TOKEN_URL",
+)
+if IS_PRODUCTION and not SANDBOX_ENABLED:
+    _missing = [name for name in _NHS_LOGIN_REQUIRED if not os.environ.get(name)]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{', '.join(_missing)} must be set when DJANGO_ENV is production (README, NHS login)"
+        )
 
 # The sandbox's NHS login stand-in: its own signing key, the site's public key registered with it
 # (and with its API platform token endpoint), and how long its ID tokens last.
@@ -327,6 +335,9 @@ GPCONNECT_DEADLINE_SECONDS = env_float("GPCONNECT_DEADLINE_SECONDS", 12.0)
 GPCONNECT_MAX_CONNECTIONS_PER_HOST = env_int("GPCONNECT_MAX_CONNECTIONS_PER_HOST", 20)
 GPCONNECT_RETRIES = env_int("GPCONNECT_RETRIES", 2)
 SLOT_CACHE_TTL_SECONDS = env_int("SLOT_CACHE_TTL_SECONDS", 60)
+# How long a results page without JavaScript waits for practices before it shows those that have
+# answered (with a link to check the others again) instead of waiting for the slowest.
+RESULTS_WAIT_SECONDS = env_float("RESULTS_WAIT_SECONDS", 3.0)
 SLOT_CACHE_LOCAL_SLOTS = env_int("SLOT_CACHE_LOCAL_SLOTS", 20_000)
 
 # --- Error pages and caching of signed-in pages -------------------------------------------------

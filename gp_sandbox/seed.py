@@ -206,6 +206,8 @@ class PracticeSummary:
     base_url: str
     behaviour: str
     healthy: bool
+    # Whom the practice books online: "registered" (its own patients only) or "federation".
+    online_booking: str = "federation"
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ class SeedSummary:
                     "phone": practice.phone,
                     "address": practice.address,
                     "base_url": practice.base_url,
+                    "online_booking": practice.online_booking,
                 }
                 for practice in self.practices
             ],
@@ -366,6 +369,7 @@ def describe() -> SeedSummary:
                 base_url=practice_base_url(practice.ods_code),
                 behaviour=describe_behaviour(practice),
                 healthy=practice.is_healthy,
+                online_booking="registered" if practice.registered_patients_only else "federation",
             )
             for practice in practices
         ),

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 VERIFIED_LEVEL = "P9"
+SUB_MAX_LENGTH = 255
 
 
 class User(AbstractUser):
@@ -16,7 +17,7 @@ class User(AbstractUser):
     """
 
     # NHS login's subject identifier: the same person signing in again finds this account.
-    nhs_login_sub = models.CharField("NHS login subject", max_length=255, blank=True)
+    nhs_login_sub = models.CharField("NHS login subject", max_length=SUB_MAX_LENGTH, blank=True)
     # P9 (high: may book), P5 (medium) or P0 (low): the level of proof of the last sign-in.
     identity_level = models.CharField("identity proofing level", max_length=2, blank=True)
     # The last sign-in's ID token, exchanged at the API platform for GP Connect access tokens

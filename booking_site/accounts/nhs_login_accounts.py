@@ -11,7 +11,7 @@ import nhs_number
 from django.db import transaction
 from django.utils import timezone
 
-from booking_site.accounts.models import VERIFIED_LEVEL, User
+from booking_site.accounts.models import SUB_MAX_LENGTH, VERIFIED_LEVEL, User
 from booking_site.nhs_login import Identity, SignInFailed
 from booking_site.practices.models import Practice
 
@@ -26,6 +26,8 @@ def _valid_nhs_number(value: str) -> bool:
 @transaction.atomic
 def account_for(identity: Identity) -> User:
     """The account for ``identity``, made on first sign-in and updated on every one."""
+    if not identity.sub or len(identity.sub) > SUB_MAX_LENGTH:
+        raise SignInFailed("NHS login's subject identifier is empty or too long")
     user = User.objects.select_for_update().filter(nhs_login_sub=identity.sub).first()
     if user is None:
         user = User(username=(_USERNAME_PREFIX + identity.sub)[:150], nhs_login_sub=identity.sub)
@@ -62,11 +64,6 @@ def account_for(identity: Identity) -> User:
     return user
 
 
-def forget_tokens(user: User) -> None:
-    """At sign-out: nothing can act for the patient until they sign in again."""
-    User.objects.filter(pk=user.pk).update(nhs_login_id_token="", nhs_login_expires_at=None)
-
-
 def signed_in_until_passed(user) -> bool:
     """Whether a patient's NHS login ID token has expired (GP Connect would refuse them)."""
     if not getattr(user, "is_patient", False):
@@ -75,4 +72,4 @@ def signed_in_until_passed(user) -> bool:
     return expires_at is None or expires_at <= timezone.now()
 
 
-__all__ = ["VERIFIED_LEVEL", "account_for", "forget_tokens", "signed_in_until_passed"]
+__all__ = ["VERIFIED_LEVEL", "account_for", "signed_in_until_passed"]

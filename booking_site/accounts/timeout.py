@@ -13,6 +13,7 @@ that browser gets none of it.
 
 import time
 from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
@@ -77,7 +78,10 @@ class SessionTimeout:
                 if used > _REFRESH_AFTER_SECONDS:
                     until = now + idle
                     await request.session.aset(ACTIVE_UNTIL, until)
-                request.signed_in_seconds_left = max(0, int(until - now))
+                ends = until
+                if user.is_patient and user.nhs_login_expires_at is not None:
+                    ends = min(ends, user.nhs_login_expires_at.timestamp())
+                request.signed_in_seconds_left = max(0, int(ends - now))
         return await self.get_response(request)
 
 
@@ -89,11 +93,7 @@ async def _time_out(request: HttpRequest, user) -> None:
             for key, value in (await request.session.aitems())
             if not key.startswith("_") and key not in _NOT_CARRIED
         }
-        path = current_page(request)
-        if request.path == reverse("accounts:signed_out"):
-            # The timeout warning's page went there: the page to come back to is its next.
-            path = safe_next(request, request.GET.get("next", ""))
-        kept = {"sub": user.nhs_login_sub, "path": path, "data": carried}
+        kept = {"sub": user.nhs_login_sub, "path": _page_to_return_to(request), "data": carried}
         if request.method == "POST":
             kept["form"] = {
                 key: request.POST.getlist(key)
@@ -103,6 +103,25 @@ async def _time_out(request: HttpRequest, user) -> None:
     await alogout(request)
     if kept is not None:
         await request.session.aset(RESUME, kept)
+
+
+def _page_to_return_to(request: HttpRequest) -> str:
+    """Where signing in again should bring the patient: a page they can GET."""
+    if request.path == reverse("accounts:signed_out"):
+        # The timeout warning's page went there: the page to come back to is its next.
+        path = safe_next(request, request.GET.get("next", ""))
+    elif request.method != "GET" and not getattr(request, "htmx", False):
+        # A form sent: back to the page it was sent from (the form posts to itself, or its
+        # page can be opened again), never to a URL that takes only POST.
+        referer = urlsplit(request.headers.get("Referer", ""))
+        same_site = referer.netloc == request.get_host()
+        path = (referer.path + (f"?{referer.query}" if referer.query else "")) if same_site else "/"
+    else:
+        path = current_page(request)
+    # Never back to signing in or out (booking_site/urls.py mounts the accounts at /account/).
+    if not path.startswith("/") or path.startswith("/account/"):
+        return "/"
+    return path
 
 
 async def resume_after_sign_in(request: HttpRequest, user, default_next: str) -> str:

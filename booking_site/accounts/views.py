@@ -5,6 +5,7 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import alogin, login, logout
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from booking_site import nhs_login
 from booking_site.accounts.decorators import sign_in_url
 from booking_site.accounts.forms import SignInForm
-from booking_site.accounts.nhs_login_accounts import account_for, forget_tokens
+from booking_site.accounts.nhs_login_accounts import account_for
 from booking_site.accounts.timeout import (
     PENDING_SIGN_IN,
     RESUME,
@@ -87,7 +88,11 @@ async def nhs_login_callback(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, kept.get("next", "")) if isinstance(kept, dict) else "/"
     try:
         identity = await nhs_login.finish(pending, request.GET, _redirect_uri(request))
-        user = await sync_to_async(account_for)(identity)
+        try:
+            user = await sync_to_async(account_for)(identity)
+        except DatabaseError as error:
+            # Two first sign-ins of one person at once, or claims the database refuses.
+            raise nhs_login.SignInFailed(f"The account could not be saved: {error}") from error
     except nhs_login.SignInRefused as refused:
         kind = "cancelled" if refused.error == "access_denied" else "refused"
         logger.info("NHS login ended the sign-in: %s", refused.error)
@@ -117,8 +122,15 @@ def cannot_book(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def stay_signed_in(request: HttpRequest) -> HttpResponse:
-    """The timeout warning's "Stay signed in": this request itself keeps the session going."""
-    if request.headers.get("Accept", "").startswith("application/json"):
+    """The timeout warning's "Stay signed in": this request itself keeps the session going
+    (SessionTimeout), unless the session has already ended: then 401 (the warning's script goes
+    to "You have been signed out") or, from the form without JavaScript, sign in."""
+    wants_json = request.headers.get("Accept", "").startswith("application/json")
+    if not request.user.is_authenticated:
+        if wants_json:
+            return HttpResponse(status=401)
+        return HttpResponseRedirect(sign_in_url(_next_url(request)))
+    if wants_json:
         return HttpResponse(status=204)
     return HttpResponseRedirect(_next_url(request))
 
@@ -127,8 +139,6 @@ def stay_signed_in(request: HttpRequest) -> HttpResponse:
 def sign_out(request: HttpRequest) -> HttpResponse:
     """GET asks (the header links here); only a POST, with its CSRF token, signs out."""
     if request.method == "POST":
-        if request.user.is_authenticated and request.user.is_patient:
-            forget_tokens(request.user)
         logout(request)
         return redirect("accounts:signed_out")
     return render(request, "accounts/sign_out.jinja")

@@ -7,7 +7,7 @@ from django import forms
 from django.http import QueryDict
 
 from booking_site import gpconnect
-from booking_site.core.nhsuk_forms import DateField
+from booking_site.core.nhsuk_forms import DateField, skip_unless_chosen
 from booking_site.practices.models import Federation, Practice
 
 # Patients can book up to 8 weeks ahead: staff can look as far.
@@ -118,6 +118,7 @@ class PreviewForm(forms.Form):
             {p.ods_code: p.federation.name for p in practices} if len(federations) > 1 else {}
         )
         self.fields["week"].choices = [*week_choices(today), (self.DATES, "Dates I choose")]
+        skip_unless_chosen(self, "week", self.DATES, "start", "end")
 
     def clean(self) -> dict:
         cleaned = super().clean()

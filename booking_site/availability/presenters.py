@@ -12,7 +12,12 @@ from django.urls import reverse
 
 from booking_site import gpconnect
 from booking_site.availability import services
-from booking_site.common.formatting import CHANNEL_LABELS, TIME_OF_DAY, day_label, time_label
+from booking_site.common.formatting import (
+    CHANNEL_LABELS,
+    TIME_OF_DAY,
+    day_label,
+    time_label,
+)
 from booking_site.practices.models import Practice
 
 NO_CHANNEL = "No delivery channel"
@@ -24,11 +29,6 @@ _STATUS = {
     "failed": ("Could not be checked", "red"),
     "checking": ("Checking", "grey"),
 }
-
-
-def range_label(dates: gpconnect.DateRange) -> str:
-    """Monday 30 November 2026 to Sunday 6 December 2026."""
-    return f"{day_label(dates.start)} to {day_label(dates.end)}"
 
 
 def channel_label(channel: str | None) -> str:
@@ -236,5 +236,10 @@ def query_without(data: QueryDict, *names: str) -> str:
 
 
 def summary_line(practices: Sequence[Practice], dates: gpconnect.DateRange) -> str:
-    """Free slots at 2 practices from Monday 30 November 2026 to Sunday 6 December 2026."""
-    return f"Free slots at {plural(len(practices), 'practice')} from {range_label(dates)}"
+    """Free slots at 2 practices from Monday 30 November 2026 to Sunday 6 December 2026 (or
+    "on Monday 30 November 2026" for one day)."""
+    if dates.start == dates.end:
+        when = f"on {day_label(dates.start)}"
+    else:
+        when = f"from {day_label(dates.start)} to {day_label(dates.end)}"
+    return f"Free slots at {plural(len(practices), 'practice')} {when}"

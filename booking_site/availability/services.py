@@ -6,7 +6,6 @@ Staff search with the service credential (no patient): it may search slots and n
 """
 
 import datetime
-import re
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,6 +26,7 @@ from booking_site.availability.models import (
 )
 from booking_site.common import practice_search
 from booking_site.common.formatting import AFTERNOON, EVENING, MORNING, time_of_day, uk_day
+from booking_site.common.labels import is_shouting, jargon_in
 from booking_site.gpconnect.values import instant
 from booking_site.practices.models import Federation, Practice
 
@@ -102,25 +102,8 @@ def require_federations(user: User, federation_ids: Iterable[int]) -> None:
         raise PermissionDenied("Not one of your federations")
 
 
-# --- Slot label checks -------------------------------------------------------------------------
-
-# Wording from inside a practice's diary that means nothing to a patient, matched as whole words
-# in any case: "EMBARGO", "Default slot", "Slot 1", "DNB", "Reserved for 111".
-_JARGON = re.compile(
-    r"(?<!\w)("
-    r"embargo(?:ed)?|default|slot\s*\d+|reserved|do\s+not\s+book|dnb|admin|blocked|internal"
-    r"|dummy|placeholder|tbc|tba|n/a|misc"
-    r")(?!\w)",
-    re.IGNORECASE,
-)
-# "Test" is jargon only when it is the whole name ("TEST", "Test slot 2"): "Blood test" and
-# "Test results" are real appointments.
-_TEST_NAME = re.compile(
-    r"^\s*(test(?:ing)?)(?:\s+(?:slot|appt|appointment|booking))?(?:\s*\d+)?\s*$", re.IGNORECASE
-)
-# Short all-capital names are usually abbreviations patients know (ECG, COPD); longer ones are
-# shouting ("EMBARGO", "BLOOD PRESSURE CHECK").
-_MAX_ACRONYM_LETTERS = 4
+# --- Slot label checks ------------------------------------------------------------------------
+# The wording rules (jargon, capitals) are booking_site.common.labels', which patients' pages use.
 
 
 @dataclass(frozen=True)
@@ -129,18 +112,6 @@ class LabelProblem:
 
     code: str
     message: str
-
-
-def jargon_in(name: str) -> str | None:
-    """The internal wording in a slot or schedule type, if there is any."""
-    found = _JARGON.search(name) or _TEST_NAME.match(name)
-    return " ".join(found.group(1).split()) if found else None
-
-
-def is_shouting(name: str) -> bool:
-    """Written in capitals: every letter a capital, and more than a short abbreviation."""
-    letters = [character for character in name if character.isalpha()]
-    return len(letters) > _MAX_ACRONYM_LETTERS and all(letter.isupper() for letter in letters)
 
 
 def _name_problems(name: str | None) -> list[LabelProblem]:

@@ -6,11 +6,15 @@ import phonenumbers
 from django import forms
 from django.utils import timezone
 
-from booking_site.core.nhsuk_forms import DateField
+from booking_site.core.nhsuk_forms import DateField, skip_unless_chosen
 
 MAX_WEEKS_AHEAD = 8
 REASON_MAX = 100
 NOTE_MAX = 500
+# From Ofcom's ranges kept for drama (never given to anyone) that the phonenumbers library also
+# accepts: a Leeds landline and a freephone number written with the country code. Ofcom's drama
+# mobiles (07700 900xxx) are not valid in the library, so no mobile is given as an example.
+PHONE_EXAMPLES = ("0113 496 0000", "+44 808 157 0192")
 
 
 class WhereForm(forms.Form):
@@ -80,8 +84,12 @@ class WhenForm(forms.Form):
             "invalid_choice": "Select when you would like an appointment",
         },
     )
-    start = DateField(name="a start date", label="From", required=False)
-    end = DateField(name="an end date", label="To", required=False)
+    start = DateField(name="the start date", label="From", required=False)
+    end = DateField(name="the end date", label="To", required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        skip_unless_chosen(self, "period", "dates", "start", "end")
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -105,6 +113,13 @@ class WhenForm(forms.Form):
         elif start and end and end < start:
             self.add_error("end", "The end date must be after the start date")
         return cleaned
+
+    def dates_as_typed(self) -> dict[str, list[str]]:
+        """The start and end dates' parts as typed (all empty: none typed), each cut to a
+        length a date part could have, as they are kept in the session."""
+        return {
+            name: [str(part or "")[:20] for part in self[name].value()] for name in ("start", "end")
+        }
 
     def date_range(self) -> tuple[datetime.date, datetime.date]:
         period = self.cleaned_data["period"]
@@ -130,6 +145,7 @@ class DetailsForm(forms.Form):
         label="Phone number the practice can call you on",
         help_text="For international numbers include the country code",
         required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel"}),
     )
 
     def __init__(self, *args, needs_phone: bool, **kwargs) -> None:
@@ -162,7 +178,7 @@ class DetailsForm(forms.Form):
             number = None
         if number is None or not phonenumbers.is_valid_number(number):
             raise forms.ValidationError(
-                "Enter a phone number, like 01632 960 001, 07700 900 982 or +44 808 157 0192"
+                f"Enter a phone number, like {PHONE_EXAMPLES[0]} or {PHONE_EXAMPLES[1]}"
             )
         region = phonenumbers.region_code_for_number(number)
         style = (

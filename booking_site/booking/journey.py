@@ -4,6 +4,7 @@ import datetime
 import uuid
 from dataclasses import asdict, dataclass, field, replace
 
+from django.core import signing
 from django.http import HttpRequest
 
 _KEY = "booking_journey"
@@ -33,7 +34,9 @@ class Journey:
         return self.start is not None and self.end is not None
 
     def with_slot(self, slot: dict) -> "Journey":
-        return replace(self, slot=slot, details={}, request_id=str(uuid.uuid4()))
+        """Another time chosen: a new request; what the patient typed stays (the details page
+        shows it again, and asks for a phone number if this slot needs one)."""
+        return replace(self, slot=slot, request_id=str(uuid.uuid4()))
 
     def with_new_request(self) -> "Journey":
         """After a booking the practice refused: trying again is a new request, never a repeat
@@ -60,6 +63,36 @@ async def asave(request: HttpRequest, journey: Journey) -> None:
 
 def clear(request: HttpRequest) -> None:
     request.session.pop(_KEY, None)
+
+
+# --- What one "Check your answers" page books ---------------------------------------------------
+# The session holds one journey, but a patient may have several tabs: each check-answers page
+# carries, signed, exactly the slot and answers it shows (with the booking's request id), and
+# pressing "Book" on it books that, whatever another tab has chosen since. Single use: the
+# request id makes a second press of the same page the same booking (ADR 0003).
+_CHECK_SALT = "booking.check-answers"
+CHECK_MAX_AGE_SECONDS = 60 * 60
+
+
+def signed_for_check(journey: Journey, user_pk: int) -> str:
+    return signing.dumps(
+        {"user": user_pk, "journey": _to_session(journey)}, salt=_CHECK_SALT, compress=True
+    )
+
+
+def from_check(value: str, user_pk: int) -> Journey | None:
+    """The journey a check-answers page showed, if the value is one this site signed for this
+    patient within the hour and it has a slot, answers and a request id."""
+    try:
+        data = signing.loads(value, salt=_CHECK_SALT, max_age=CHECK_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("user") != user_pk:
+        return None
+    journey = _from_session(data.get("journey"))
+    if not (journey.slot and journey.details and journey.request_id):
+        return None
+    return journey
 
 
 def _from_session(data: dict | None) -> Journey:

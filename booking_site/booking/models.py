@@ -81,3 +81,28 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.practice.ods_code} {self.appointment_id or self.request_id} ({self.status})"
+
+
+class CancellationRefusal(models.Model):
+    """A practice's "no" to cancelling one appointment online, kept so that the site says so
+    before the patient writes a reason next time (for this appointment, and for the practice's
+    others while the practice's refusal still holds: see ``services.appointments``)."""
+
+    class Kind(models.TextChoices):
+        DISABLED = "disabled", "The practice does not allow online cancellation"  # 403
+        TOO_LATE = "too_late", "Too late to cancel online"  # 461
+        REFUSED = "refused", "The practice refused this cancellation"  # 409 ACCESS_DENIED
+
+    practice = models.ForeignKey("practices.Practice", on_delete=models.CASCADE)
+    appointment_id = models.CharField("practice's appointment id", max_length=64)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # How long before the appointment's start the practice said no: a 461 at 90 minutes means
+    # the practice's cut-off is at least 90 minutes.
+    minutes_before_start = models.IntegerField()
+    refused_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["practice", "kind", "refused_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.practice.ods_code} {self.appointment_id} ({self.kind})"

@@ -7,11 +7,9 @@ import datetime
 from booking_site import gpconnect
 from booking_site.common.formatting import (
     channel_label,
-    day_label,
     duration_label,
     practitioner_label,
-    time_label,
-    uk_day,
+    when_label,
 )
 
 
@@ -20,10 +18,10 @@ def slot_summary(slot: dict) -> dict:
     start = datetime.datetime.fromisoformat(slot["start"])
     end = datetime.datetime.fromisoformat(slot["end"])
     minutes = int((end - start).total_seconds() // 60)
-    day = uk_day(start)
     where = [slot.get("location_name"), slot.get("location_address")]
     return {
-        "when": f"{time_label(start)} on {day_label(day)}",
+        # Follows "at": "Blood test at 8:40am tomorrow, Tuesday 1 December 2026".
+        "when": when_label(start),
         "duration": duration_label(minutes),
         "slot_type": slot.get("slot_type") or "Appointment",
         "channel": channel_label(slot.get("delivery_channel")),

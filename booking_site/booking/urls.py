@@ -23,4 +23,25 @@ urlpatterns = [
         appointments.cancel_confirm,
         name="cancel_confirm",
     ),
+    # An appointment known only from its practice: the practice's ODS code and its own id.
+    path(
+        "appointments/<str:ods>/<str:appointment_id>/",
+        appointments.practice_appointment,
+        name="practice_appointment",
+    ),
+    path(
+        "appointments/<str:ods>/<str:appointment_id>/calendar.ics",
+        appointments.practice_calendar_file,
+        name="practice_calendar",
+    ),
+    path(
+        "appointments/<str:ods>/<str:appointment_id>/cancel/",
+        appointments.practice_cancel,
+        name="practice_cancel",
+    ),
+    path(
+        "appointments/<str:ods>/<str:appointment_id>/cancel/confirm/",
+        appointments.practice_cancel_confirm,
+        name="practice_cancel_confirm",
+    ),
 ]

@@ -3,6 +3,8 @@ channels, clinicians and the time of day."""
 
 import datetime
 
+from django.utils import timezone
+
 # The one definition of UK time the site has (the sandbox, a separate system, has its own).
 from booking_site.gpconnect.values import LONDON
 
@@ -11,19 +13,20 @@ GENDER_LABELS = {"female": "Female", "male": "Male"}
 
 MORNING, AFTERNOON, EVENING = "morning", "afternoon", "evening"
 TIME_OF_DAY = {
-    MORNING: "Morning (before 12pm)",
-    AFTERNOON: "Afternoon (12pm to 6pm)",
-    EVENING: "Evening (after 6pm)",
+    MORNING: "Morning (before midday)",
+    AFTERNOON: "Afternoon (midday to 6pm)",
+    EVENING: "Evening (from 6pm)",
 }
 
 
 def time_label(moment: datetime.datetime) -> str:
-    """9:30am, 12pm, 2:05pm — the NHS.UK style for times."""
+    """9am, 9:30am, midday, 2:05pm, midnight: the NHS content style guide's times (never
+    "12pm", which readers take for midnight as often as midday)."""
     local = moment.astimezone(LONDON)
+    if local.minute == 0 and local.hour in (0, 12):
+        return "midnight" if local.hour == 0 else "midday"
     hour = local.hour % 12 or 12
     suffix = "am" if local.hour < 12 else "pm"
-    if local.hour == 12 and local.minute == 0:
-        return "12pm (midday)"
     return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
 
 
@@ -32,9 +35,43 @@ def day_label(day: datetime.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
+def uk_today() -> datetime.date:
+    """Today in the UK."""
+    return timezone.now().astimezone(LONDON).date()
+
+
+def relative_day_label(day: datetime.date, today: datetime.date | None = None) -> str:
+    """A day as a heading: "Today, Monday 30 November 2026", "Tomorrow, Tuesday 1 December
+    2026", else "Wednesday 2 December 2026"."""
+    relative = _relative_day(day, today)
+    return f"{relative.capitalize()}, {day_label(day)}" if relative else day_label(day)
+
+
+def when_label(moment: datetime.datetime, today: datetime.date | None = None) -> str:
+    """A time and its day, ready to follow "at": "9am today, Monday 30 November 2026",
+    "8:40am tomorrow, Tuesday 1 December 2026", else "midday on Wednesday 2 December 2026"."""
+    day = uk_day(moment)
+    relative = _relative_day(day, today)
+    joiner = f" {relative}, " if relative else " on "
+    return f"{time_label(moment)}{joiner}{day_label(day)}"
+
+
+def _relative_day(day: datetime.date, today: datetime.date | None) -> str:
+    today = today or uk_today()
+    return {today: "today", today + datetime.timedelta(days=1): "tomorrow"}.get(day, "")
+
+
 def date_label(day: datetime.date) -> str:
     """30 November 2026."""
     return f"{day.day} {day:%B %Y}"
+
+
+def date_range_label(start: datetime.date, end: datetime.date) -> str:
+    """A range of days ready to follow a noun: "from 26 December 2026 to 2 January 2027", or
+    a single day said once, "on 26 December 2026"."""
+    if start == end:
+        return f"on {date_label(start)}"
+    return f"from {date_label(start)} to {date_label(end)}"
 
 
 def duration_label(minutes: int) -> str:

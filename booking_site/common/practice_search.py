@@ -106,6 +106,7 @@ async def search(
     retry: frozenset[str] = frozenset(),
     answered_only: bool = False,
     first_within: float | None = None,
+    all_within: float | None = None,
 ) -> list[gpconnect.PracticeResult | None]:
     """Search every practice at once and return their results in the order given.
 
@@ -115,7 +116,9 @@ async def search(
     ``answered_only``, practices that have not answered yet are not asked and come back as None.
     With ``first_within``, the search comes back as soon as one practice has free slots (or
     after that many seconds): the practices still being asked come back as None, and their
-    requests carry on for the per-practice fragments that ask next.
+    requests carry on for the per-practice fragments that ask next. With ``all_within``, the
+    search comes back after at most that many seconds, the practices that have not answered as
+    None (a page without JavaScript offers to check them again).
     """
     known = await answers(user, practices, dates)
     to_ask, results = [], {}
@@ -132,7 +135,11 @@ async def search(
         patient = (
             gpconnect.Patient(user.nhs_number, user.nhs_login_id_token) if user.can_book else None
         )
-        if first_within is None:
+        if all_within is not None:
+            found = await gpconnect.free_slots_within(
+                endpoints, dates, patient, correlation_id=correlation_id, within=all_within
+            )
+        elif first_within is None:
             found = await gpconnect.search_free_slots(
                 endpoints, dates, patient, correlation_id=correlation_id
             )

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from markupsafe import Markup
@@ -20,21 +19,26 @@ from booking_site.common.formatting import (
     GENDER_LABELS,
     TIME_OF_DAY,
     channel_label,
-    date_label,
-    day_label,
+    date_range_label,
     duration_label,
     practitioner_label,
+    relative_day_label,
     time_label,
     time_of_day,
     uk_day,
+    when_label,
 )
 from booking_site.common.forms import FilterForm
+from booking_site.common.labels import is_clear, patient_slot_type
 from booking_site.practices.models import Practice
 
-PAGE_SIZE = 50
+# A day shows this many times until the patient asks for all of its times ("day" parameter);
+# the page shows this many days with times until they ask for more ("days" parameter).
+TIMES_PER_DAY = 4
+DAYS_SHOWN = 7
 FILTER_NAMES = frozenset({"time", "channel", "practice", "gender", "type"})
 # What a results page's own links and forms never carry along.
-_NOT_KEPT = FILTER_NAMES | {"page", "retry", "progress"}
+_NOT_KEPT = FILTER_NAMES | {"day", "days", "retry", "progress"}
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,28 @@ class SlotView:
         return time_label(self.slot.start)
 
     @property
+    def when(self) -> str:
+        """8:40am tomorrow, Tuesday 1 December 2026."""
+        return when_label(self.slot.start)
+
+    @property
     def duration(self) -> str:
         return duration_label(int(self.slot.duration.total_seconds() // 60))
 
     @property
     def slot_type(self) -> str:
-        return self.slot.slot_type or "Appointment"
+        """What the appointment is, in words a patient reads: the slot type, or its session's
+        name when the slot type is diary jargon ("EMBARGO", "Slot 1") or missing."""
+        return patient_slot_type(self.slot.slot_type, self.slot.schedule.schedule_type)
+
+    @property
+    def session(self) -> str:
+        """The session's name (schedule type, e.g. "Duty doctor"), which GP Connect consumers
+        show; empty when it is diary jargon or already the slot type shown."""
+        name = (self.slot.schedule.schedule_type or "").strip()
+        if not is_clear(name) or name in self.slot_type:
+            return ""
+        return name
 
     @property
     def channel(self) -> str:
@@ -92,9 +112,11 @@ class SlotView:
 
     @property
     def accessible_name(self) -> str:
-        """Unique link text context for screen readers: what is being chosen."""
-        parts = [f"{self.time} on {day_label(self.day)}", self.slot_type, self.channel]
-        return ", ".join([*parts, self.practice])
+        """What is being chosen, for the "Choose" link's name: the time and day, what and how,
+        with whom, and where (practice and site), so that no two different slots share it."""
+        parts = [self.when, self.slot_type, self.session, self.channel, self.practitioner]
+        parts += [self.practice, self.location]
+        return ", ".join(part for part in parts if part)
 
 
 def choose_query(slot: gpconnect.FreeSlot) -> str:
@@ -106,15 +128,59 @@ def choose_query(slot: gpconnect.FreeSlot) -> str:
 class Day:
     day: datetime.date
     slots: list[SlotView]
+    # How many times the day has in all (``slots`` may be the first few), and the link that
+    # shows every one of them.
+    total: int = 0
+    more_href: str = ""
 
     @property
     def heading(self) -> str:
-        return day_label(self.day)
+        return relative_day_label(self.day)
+
+    @property
+    def hidden_count(self) -> int:
+        return self.total - len(self.slots)
+
+
+def _shown_type(slot: gpconnect.FreeSlot) -> str:
+    """The appointment type as patients see it (and filter by): never diary jargon."""
+    return patient_slot_type(slot.slot_type, slot.schedule.schedule_type)
 
 
 def by_day(views: Sequence[SlotView]) -> list[Day]:
     """The slots (already in time order) grouped by UK day."""
-    return [Day(day, list(group)) for day, group in itertools.groupby(views, key=lambda v: v.day)]
+    return [
+        Day(day, grouped, total=len(grouped))
+        for day, group in itertools.groupby(views, key=lambda v: v.day)
+        for grouped in [list(group)]
+    ]
+
+
+def _days_shown(days: list[Day], query: QueryDict, page_path: str) -> tuple[list[Day], str]:
+    """The days the page shows, each with its first few times unless the patient asked for all
+    of that day's; and the link to the next days, if there are more."""
+    expanded = query.get("day", "")
+    try:
+        wanted = max(DAYS_SHOWN, min(int(query.get("days", DAYS_SHOWN)), 366))
+    except ValueError:
+        wanted = DAYS_SHOWN
+    shown = []
+    for day in days[:wanted]:
+        if day.day.isoformat() == expanded or day.total <= TIMES_PER_DAY:
+            shown.append(day)
+            continue
+        linked = query.copy()
+        linked["day"] = day.day.isoformat()
+        linked.pop("retry", None)
+        more = f"{page_path}?{linked.urlencode()}#day-{day.day.isoformat()}"
+        shown.append(Day(day.day, day.slots[:TIMES_PER_DAY], total=day.total, more_href=more))
+    more_days = ""
+    if len(days) > wanted:
+        linked = query.copy()
+        linked["days"] = str(wanted + DAYS_SHOWN)
+        linked.pop("retry", None)
+        more_days = f"{page_path}?{linked.urlencode()}#day-{days[wanted].day.isoformat()}"
+    return shown, more_days
 
 
 @dataclass
@@ -151,7 +217,7 @@ class Filters:
         gender = slot.practitioner.gender if slot.practitioner else None
         if self.genders and gender not in self.genders:
             return False
-        return not (self.types and (slot.slot_type or "") not in self.types)
+        return not (self.types and _shown_type(slot) not in self.types)
 
     def query(self) -> str:
         pairs = [("time", v) for v in sorted(self.times)]
@@ -166,7 +232,7 @@ def filter_options(
     slots: Sequence[gpconnect.FreeSlot], practices: Sequence[Practice]
 ) -> dict[str, list[tuple[str, str]]]:
     """The choices each filter offers: only values that occur (types), or fixed lists."""
-    types = sorted({slot.slot_type for slot in slots if slot.slot_type})
+    types = sorted({_shown_type(slot) for slot in slots})
     return {
         "time": list(TIME_OF_DAY.items()),
         "channel": list(CHANNEL_LABELS.items()),
@@ -289,22 +355,24 @@ def results_context(
     filters = Filters.from_query(query)
     shown = [slot for slot in found if filters.accepts(slot)]
     shown.sort(key=lambda slot: (slot.start, slot.practice_name))
-    page = Paginator(shown, PAGE_SIZE).get_page(query.get("page"))
-    views = [SlotView(slot, choose_href(slot) if choose_href else None) for slot in page]
+    views = [SlotView(slot, choose_href(slot) if choose_href else None) for slot in shown]
+    days, more_days = _days_shown(by_day(views), query, page_path)
     checked = sum(1 for status in statuses if status.state != "checking")
     kept = [(k, v) for k, values in query.lists() if k not in _NOT_KEPT for v in values]
     return {
         "practices": practices,
         "dates": dates,
-        "date_text": f"{date_label(dates.start)} to {date_label(dates.end)}",
+        # "on 26 December 2026" or "from 26 December 2026 to 2 January 2027".
+        "date_phrase": date_range_label(dates.start, dates.end),
         "statuses": statuses,
         "checked": checked,
         "all_answered": checked == len(statuses),
         "total": len(found),
         "shown_count": len(shown),
-        "days": by_day(views),
-        "page": page,
-        "page_links": _page_links(query, page, page_path),
+        "days": days,
+        "more_days_href": more_days,
+        # The earliest time that matches the filters, said first.
+        "earliest": views[0] if views else None,
         "filters": filters,
         "filter_fields": filter_fields(filter_options(found, practices), filters),
         # The rest of the question (the staff preview's practices and dates), kept by the
@@ -313,17 +381,3 @@ def results_context(
         "clear_filters_href": f"{page_path}?{urlencode(kept)}" if kept else page_path,
         "failed": [status for status in statuses if status.state == "failed"],
     }
-
-
-def _page_links(query: QueryDict, page, page_path: str) -> dict[str, str]:
-    links = {}
-    for name, has, number in (
-        ("previous", page.has_previous, page.number - 1),
-        ("next", page.has_next, page.number + 1),
-    ):
-        if has():
-            linked = query.copy()
-            linked["page"] = str(number)
-            linked.pop("retry", None)
-            links[name] = f"{page_path}?{linked.urlencode()}"
-    return links

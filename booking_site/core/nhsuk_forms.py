@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.forms.boundfield import BoundField
+from markupsafe import Markup
 
 
 class DateWidget(forms.MultiWidget):
@@ -26,48 +27,108 @@ class DateWidget(forms.MultiWidget):
         return [None, None, None]
 
 
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+# Full names and their first three letters ("dec", "December"), as the NHS.UK date input
+# guidance allows, and the common "sept".
+MONTH_NUMBERS = {
+    **{name: number for number, name in enumerate(_MONTHS, start=1)},
+    **{name[:3]: number for number, name in enumerate(_MONTHS, start=1)},
+    "sept": 9,
+}
+
+
+def _number(text: str, low: int, high: int) -> int | None:
+    """``text`` as a whole number from ``low`` to ``high``, or None."""
+    # isdigit alone would let through other scripts' digits and superscripts; the length bound
+    # keeps int() away from huge numbers.
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit() and len(digits) <= 4):
+        return None
+    value = int(digits)
+    return value if low <= value <= high else None
+
+
+def _month(text: str) -> int | None:
+    return MONTH_NUMBERS.get(text.lower().rstrip(".")) or _number(text, 1, 12)
+
+
+def _date_error(message: str, parts: list[str]) -> forms.ValidationError:
+    """An error about the date ``parts`` (highlighted, and the first linked from the summary)."""
+    return forms.ValidationError(message, code="date", params={"parts": tuple(parts)})
+
+
 class DateField(forms.MultiValueField):
     """A date entered in the NHS.UK date input, with messages in the service manual's voice.
 
-    ``name`` is how the message names the date, e.g. "date of birth".
+    ``name`` is how the message names the date, e.g. "date of birth". ``autocomplete`` is the
+    autocomplete token for the whole date ("bday" for a date of birth). Every problem with the
+    date is reported at once, each naming the parts it is about. Months may be typed as names.
+    A form that asks for the date only under one of its options sets ``skip`` when another was
+    chosen: the parts are then neither checked nor cleaned, and are shown again as typed.
     """
 
     widget = DateWidget
 
-    def __init__(self, *, name: str, **kwargs: Any) -> None:
+    def __init__(self, *, name: str, autocomplete: str = "", **kwargs: Any) -> None:
         self.name = name
+        self.autocomplete = autocomplete
+        self.skip = False
         parts = tuple(forms.CharField(required=False) for _ in DateWidget.parts)
         super().__init__(parts, require_all_fields=False, **kwargs)
         self.error_messages["required"] = f"Enter {name}"
 
     def compress(self, data_list: list) -> datetime.date | None:
-        day, month, year = ((part or "").strip() for part in (data_list or ["", "", ""]))
+        day, month, year = (str(part or "").strip() for part in (data_list or ["", "", ""]))
         if not (day or month or year):
             if self.required:
-                raise forms.ValidationError(f"Enter {self.name}")
+                raise _date_error(f"Enter {self.name}", list(DateWidget.parts))
             return None
-        missing = [
-            label
-            for label, part in zip(DateWidget.parts, (day, month, year), strict=True)
-            if not part
+        typed = dict(zip(DateWidget.parts, (day, month, year), strict=True))
+        missing = [part for part, text in typed.items() if not text]
+        # A year of digits but not 4 of them is a year typed short, not one that cannot be.
+        short_year = year.isascii() and year.isdigit() and len(year) != 4
+        numbers = {
+            "day": _number(day, 1, 31),
+            "month": _month(month),
+            "year": None if short_year else _number(year, 1, 9999),
+        }
+        not_real = [
+            part
+            for part, text in typed.items()
+            if text and numbers[part] is None and not (part == "year" and short_year)
         ]
+        errors = []
         if missing:
-            raise forms.ValidationError(
-                f"{self.name.capitalize()} must include a {' and '.join(missing)}"
-            )
-        not_real = forms.ValidationError(f"{self.name.capitalize()} must be a real date")
-        # isdigit alone would let through other scripts' digits and superscripts.
-        if not all(part.isascii() and part.isdigit() for part in (day, month, year)):
-            raise not_real
-        if len(year) != 4:
-            raise forms.ValidationError("Year must include 4 numbers")
+            message = f"{self.name.capitalize()} must include a {' and '.join(missing)}"
+            errors.append(_date_error(message, missing))
+        if not_real:
+            errors.append(_date_error(f"{self.name.capitalize()} must be a real date", not_real))
+        if short_year:
+            errors.append(_date_error("Year must include 4 numbers", ["year"]))
+        if errors:
+            raise forms.ValidationError(errors)
         try:
-            return datetime.date(int(year), int(month), int(day))
-        except (ValueError, OverflowError):
-            # A day or month with too many digits for the C library overflows instead.
-            raise not_real from None
+            return datetime.date(numbers["year"], numbers["month"], numbers["day"])
+        except ValueError:
+            # 31 February: the day is the part that cannot be.
+            raise _date_error(f"{self.name.capitalize()} must be a real date", ["day"]) from None
 
     def clean(self, value: list | None) -> datetime.date | None:
+        if self.skip:
+            return None
         # MultiValueField's own "required" handling would hide which part is missing.
         result = self.compress(value)
         self.validate(result)
@@ -76,6 +137,24 @@ class DateField(forms.MultiValueField):
 
     def validate(self, value: datetime.date | None) -> None:
         return None
+
+
+def skip_unless_chosen(form: forms.Form, choice: str, value: str, *names: str) -> None:
+    """Leave the fields ``names`` unchecked unless the bound ``form``'s ``choice`` is ``value``:
+    the dates under a collapsed "Between dates I choose" are not the answer, and a half-typed
+    one must not block the option the user did choose (nor an error point at a hidden field)."""
+    if form.is_bound and form.data.get(form.add_prefix(choice)) != value:
+        for name in names:
+            form.fields[name].skip = True
+
+
+def _errors(field: BoundField) -> list[forms.ValidationError]:
+    return field.form.errors.as_data().get(field.name, []) if field.form.is_bound else []
+
+
+def _error_parts(error: forms.ValidationError) -> tuple[str, ...]:
+    """The date parts an error is about: those it names, or (a whole-date error) all three."""
+    return (error.params or {}).get("parts") or DateWidget.parts
 
 
 def first_error(field: BoundField) -> dict | None:
@@ -89,6 +168,17 @@ def field_target_id(field: BoundField) -> str:
     return field.auto_id
 
 
+def _summary_links(field: BoundField) -> list[dict]:
+    """One error summary link per error of ``field``; a date's to the first part it is about."""
+    if not isinstance(field.field.widget, DateWidget):
+        return [{"text": message, "href": f"#{field.auto_id}"} for message in field.errors]
+    return [
+        {"text": message, "href": f"#{field.auto_id}_{_error_parts(error)[0]}"}
+        for error in _errors(field)
+        for message in error
+    ]
+
+
 def _value(field: BoundField) -> Any:
     value = field.value()
     return "" if value is None else value
@@ -100,7 +190,11 @@ def _hint(field: BoundField, hint: str | None) -> dict | None:
 
 
 def input_params(field: BoundField, *, hint: str | None = None, **extra: Any) -> dict:
+    """The input; its ``autocomplete`` comes from the form's widget attributes, so the form
+    says once what personal detail a field asks for (a phone number: "tel")."""
+    attrs = field.field.widget.attrs
     return {
+        **({"autocomplete": attrs["autocomplete"]} if "autocomplete" in attrs else {}),
         "id": field.auto_id,
         "name": field.html_name,
         "label": {"text": field.label},
@@ -119,28 +213,33 @@ def character_count_params(
 
 
 def date_params(field: BoundField, *, legend_classes: str = "nhsuk-fieldset__legend--s") -> dict:
+    """The date input: every error of the date shown, and only the parts they are about
+    highlighted (NHS.UK date input guidance)."""
     values = field.value()
     if isinstance(values, datetime.date):
         values = field.field.widget.decompress(values)
     values = list(values or [None, None, None])
-    has_error = bool(field.errors)
+    bad_parts = {part for error in _errors(field) for part in _error_parts(error)}
+    autocomplete = field.field.autocomplete
     items = []
     for part, value in zip(DateWidget.parts, values, strict=True):
-        items.append(
-            {
-                "id": f"{field.auto_id}_{part}",
-                "name": f"{field.html_name}_{part}",
-                "label": part.capitalize(),
-                "value": "" if value is None else value,
-                "classes": ("nhsuk-input--width-4" if part == "year" else "nhsuk-input--width-2")
-                + (" nhsuk-input--error" if has_error else ""),
-            }
-        )
+        item = {
+            "id": f"{field.auto_id}_{part}",
+            "name": f"{field.html_name}_{part}",
+            "label": part.capitalize(),
+            "value": "" if value is None else value,
+            "classes": ("nhsuk-input--width-4" if part == "year" else "nhsuk-input--width-2")
+            + (" nhsuk-input--error" if part in bad_parts else ""),
+        }
+        if autocomplete:
+            item["autocomplete"] = f"{autocomplete}-{part}"
+        items.append(item)
+    error_html = Markup("<br>").join(field.errors)
     return {
         "id": field.auto_id,
         "fieldset": {"legend": {"text": field.label, "classes": legend_classes}},
         "hint": _hint(field, None),
-        "errorMessage": first_error(field),
+        "errorMessage": {"html": error_html} if field.errors else None,
         "items": items,
     }
 
@@ -239,8 +338,7 @@ def error_summary_params(form: forms.Form) -> dict | None:
         target_id = field_target_id(form[target]) if target else ""
         error_list.append({"text": message, "href": f"#{target_id}"})
     for field in fields:
-        if field.errors:
-            error_list.append({"text": field.errors[0], "href": f"#{field_target_id(field)}"})
+        error_list.extend(_summary_links(field))
     return {"titleText": "There is a problem", "errorList": error_list}
 
 

@@ -3,7 +3,7 @@
 The only code in the project that talks HTTP to providers (STYLE rule 3). Async only: the views
 that wait on practices are async and await these calls on the server's event loop.
 
-    search_free_slots / first_free_slots    slot search across practices (slot_search.py)
+    search_free_slots / first_free_slots / free_slots_within   slot search (slot_search.py)
     book / patient_appointments / read_appointment / cancel   one practice (appointments.py)
     booking_request / send_booking          a booking built once, stored, sent (again)
     session / use_transport / open_shared / close_shared      client lifetime (sessions.py)
@@ -34,12 +34,17 @@ from booking_site.gpconnect.errors import (
     NotFound,
     ProviderError,
     SlotTaken,
+    TokenRefused,
     TooLateToCancel,
     Unavailable,
     VersionConflict,
 )
 from booking_site.gpconnect.sessions import close_shared, open_shared, session, use_transport
-from booking_site.gpconnect.slot_search import first_free_slots, search_free_slots
+from booking_site.gpconnect.slot_search import (
+    first_free_slots,
+    free_slots_within,
+    search_free_slots,
+)
 from booking_site.gpconnect.transport import CredentialSource
 from booking_site.gpconnect.values import (
     BookedAppointment,
@@ -85,6 +90,7 @@ __all__ = [
     "ScheduleInfo",
     "SlotTaken",
     "Surgery",
+    "TokenRefused",
     "TooLateToCancel",
     "Unavailable",
     "VersionConflict",
@@ -93,6 +99,7 @@ __all__ = [
     "cancel",
     "close_shared",
     "first_free_slots",
+    "free_slots_within",
     "instant",
     "open_shared",
     "patient_appointments",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from django.utils import timezone
@@ -18,7 +18,7 @@ from booking_site.gpconnect.parsing.appointment_replies import (
     parse_appointment,
     parse_appointment_list,
 )
-from booking_site.gpconnect.parsing.bundles import is_fhir_id, load_json
+from booking_site.gpconnect.parsing.bundles import is_fhir_id, load_json, log_unusable
 from booking_site.gpconnect.values import (
     BookedAppointment,
     BookingDetails,
@@ -40,6 +40,20 @@ def _check_request_id(request_id: str) -> None:
         parsed = None
     if parsed is None or parsed.version != 4 or str(parsed) != request_id.lower():
         raise ValueError("request_id must be a UUID4 string like str(uuid.uuid4())")
+
+
+def _parsed[T](practice: PracticeEndpoint, operation: str, parse: Callable[[], T]) -> T:
+    """``parse()`` of a 2xx reply; a reply it cannot use is logged with the reason (D7)."""
+    try:
+        return parse()
+    except InvalidReply as error:
+        log_unusable(practice.ods_code, operation, error.diagnostics)
+        raise
+
+
+def _unusable(practice: PracticeEndpoint, operation: str, problem: str) -> InvalidReply:
+    log_unusable(practice.ods_code, operation, problem)
+    return InvalidReply(diagnostics=problem)
 
 
 def _deadline() -> float:
@@ -126,11 +140,15 @@ async def send_booking(
     if request.practitioner is not None:
         known[f"Practitioner/{request.practitioner.id}"] = request.practitioner
     try:
-        return parse_appointment(
-            load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        return _parsed(
+            practice,
+            BOOK,
+            lambda: parse_appointment(
+                load_json(reply.content), practice, patient, known=known, etag=reply.etag
+            ),
         )
     except NotThePatients:
-        raise InvalidReply(diagnostics="The booked appointment names another patient") from None
+        raise _unusable(practice, BOOK, "The booked appointment names another patient") from None
 
 
 async def book(
@@ -180,7 +198,9 @@ async def patient_appointments(
         deadline=_deadline(),
         patient=patient,
     )
-    return parse_appointment_list(load_json(reply.content), practice, patient)
+    return _parsed(
+        practice, LIST, lambda: parse_appointment_list(load_json(reply.content), practice, patient)
+    )
 
 
 async def read_appointment(
@@ -206,7 +226,11 @@ async def read_appointment(
         patient=patient,
     )
     try:
-        return parse_appointment(load_json(reply.content), practice, patient, etag=reply.etag)
+        return _parsed(
+            practice,
+            READ,
+            lambda: parse_appointment(load_json(reply.content), practice, patient, etag=reply.etag),
+        )
     except NotThePatients:
         raise NotFound("We could not find this appointment at the practice.") from None
 
@@ -257,8 +281,14 @@ async def cancel(
     if appointment.practitioner is not None:
         known[f"Practitioner/{appointment.practitioner.id}"] = appointment.practitioner
     try:
-        return parse_appointment(
-            load_json(reply.content), practice, patient, known=known, etag=reply.etag
+        return _parsed(
+            practice,
+            CANCEL,
+            lambda: parse_appointment(
+                load_json(reply.content), practice, patient, known=known, etag=reply.etag
+            ),
         )
     except NotThePatients:
-        raise InvalidReply(diagnostics="The cancelled appointment names another patient") from None
+        raise _unusable(
+            practice, CANCEL, "The cancelled appointment names another patient"
+        ) from None

@@ -28,7 +28,13 @@ from urllib.parse import urlencode, urlsplit
 from django.conf import settings
 
 from booking_site.gpconnect import caching, config
-from booking_site.gpconnect.errors import TOKEN, InvalidReply, NotAuthorised
+from booking_site.gpconnect.errors import (
+    TOKEN,
+    InvalidReply,
+    InvalidRequest,
+    NotAuthorised,
+    TokenRefused,
+)
 from booking_site.gpconnect.parsing.bundles import load_json
 from booking_site.gpconnect.transport import CredentialSource, Session
 from booking_site.gpconnect.values import Patient
@@ -133,7 +139,7 @@ class PlatformCredentials:
                 "client_secret": self.client_secret,
             }
         if not patient.id_token or self._assertion is None:
-            raise NotAuthorised(diagnostics="No NHS login ID token to exchange for the patient")
+            raise TokenRefused(diagnostics="No NHS login ID token to exchange for the patient")
         return {
             "grant_type": TOKEN_EXCHANGE,
             "subject_token_type": ID_TOKEN_TYPE,
@@ -145,7 +151,17 @@ class PlatformCredentials:
     async def _fetch(self, patient: Patient | None, key: str, session: Session) -> str:
         form = self._form(patient)
         loop = asyncio.get_running_loop()
-        reply = await session.exchange(
+        try:
+            reply = await self._exchange(form, session, loop)
+        except (InvalidRequest, NotAuthorised) as refused:
+            if patient is None:
+                raise
+            # invalid_grant (the ID token expired, revoked, below P9…) or invalid_client.
+            raise TokenRefused(diagnostics=refused.diagnostics) from refused
+        return await self._kept_token(reply, key)
+
+    async def _exchange(self, form: dict[str, str], session: Session, loop):
+        return await session.exchange(
             practice_ods="-",
             operation=TOKEN,
             method="POST",
@@ -159,6 +175,8 @@ class PlatformCredentials:
             content_type="application/x-www-form-urlencoded",
             accept="application/json",
         )
+
+    async def _kept_token(self, reply, key: str) -> str:
         doc = load_json(reply.content)
         token = doc.get("access_token") if isinstance(doc, dict) else None
         expires_in = doc.get("expires_in") if isinstance(doc, dict) else None

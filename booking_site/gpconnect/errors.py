@@ -85,6 +85,14 @@ class NotAuthorised(ProviderError):
     default_message = "Your sign-in has expired. Sign in again."
 
 
+class TokenRefused(NotAuthorised):
+    """The API platform would not exchange the patient's NHS login ID token (expired, revoked,
+    not P9): nothing was sent to the practice. Signing in again gets a new one."""
+
+    kind = "token_refused"
+    default_message = "We could not confirm who you are with NHS login. Sign in again."
+
+
 class NotFound(ProviderError):
     """404 (NO_RECORD_FOUND, PATIENT_NOT_FOUND, …): the practice has no such record."""
 

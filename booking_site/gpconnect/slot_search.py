@@ -69,13 +69,29 @@ async def first_free_slots(
     return await _search(practices, date_range, patient, correlation_id, first_within=within)
 
 
+async def free_slots_within(
+    practices: Iterable[PracticeEndpoint],
+    date_range: DateRange,
+    patient: Patient | None,
+    *,
+    correlation_id: str,
+    within: float,
+) -> list[PracticeResult | None]:
+    """As ``search_free_slots``, but back after ``within`` seconds at most: the practices that
+    have not answered by then come back as None (a page without JavaScript shows those that did,
+    and offers to check the others again). Their requests carry on, as ``first_free_slots``'.
+    """
+    return await _search(practices, date_range, patient, correlation_id, all_within=within)
+
+
 async def _search(
     practices: Iterable[PracticeEndpoint],
     date_range: DateRange,
     patient: Patient | None,
     correlation_id: str,
     *,
-    first_within: float | None,
+    first_within: float | None = None,
+    all_within: float | None = None,
 ) -> list[PracticeResult | None]:
     practices = list(practices)
     session = sessions.current()
@@ -94,7 +110,13 @@ async def _search(
         for practice in practices
     ]
     try:
-        if first_within is None:
+        if all_within is not None:
+            try:
+                async with asyncio.timeout_at(min(overall, loop.time() + all_within)):
+                    await asyncio.wait(tasks)
+            except TimeoutError:
+                pass
+        elif first_within is None:
             await asyncio.gather(*tasks)
         else:
             try:

@@ -169,6 +169,14 @@ def client_assertion(audience: str) -> str:
     )
 
 
+def _assertion_for(token_endpoint: str) -> str:
+    try:
+        return client_assertion(token_endpoint)
+    except (OSError, ValueError) as error:
+        # NHS_LOGIN_PRIVATE_KEY_FILE missing or unreadable: a fault of ours, told as an outage.
+        raise Unavailable(f"The service's NHS login key cannot be read: {error}") from error
+
+
 # --- Discovery and keys -------------------------------------------------------------------------
 
 
@@ -269,6 +277,8 @@ async def finish(pending: Pending | None, params: Mapping[str, str], redirect_ur
         userinfo = await _userinfo(client, metadata, tokens["access_token"])
     if userinfo.get("sub") != claims["sub"]:
         raise SignInFailed("The userinfo claims are for someone else")
+    if "nhs_number" in claims and userinfo.get("nhs_number") != claims["nhs_number"]:
+        raise SignInFailed("The userinfo NHS number is not the ID token's")
     return _identity(claims, userinfo, tokens["id_token"])
 
 
@@ -283,7 +293,7 @@ async def _exchange_code(
         "code_verifier": pending.code_verifier,
         "client_id": settings.NHS_LOGIN_CLIENT_ID,
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": client_assertion(token_endpoint),
+        "client_assertion": _assertion_for(token_endpoint),
     }
     try:
         response = await client.post(
@@ -347,11 +357,22 @@ async def _validated_id_token(
 
 
 async def _userinfo(client: httpx.AsyncClient, metadata: dict, access_token: str) -> dict:
-    document = await _get_json(
-        client,
-        metadata["userinfo_endpoint"],
-        headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"},
-    )
+    url = metadata["userinfo_endpoint"]
+    headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+    try:
+        response = await client.get(url, headers=headers)
+    except httpx.HTTPError as error:
+        raise Unavailable(f"userinfo: {type(error).__name__}") from error
+    if response.status_code in (401, 403):
+        raise SignInFailed("The userinfo endpoint refused the access token")
+    if response.status_code != 200:
+        raise Unavailable(f"userinfo: HTTP {response.status_code}")
+    try:
+        document = response.json()
+    except ValueError as error:
+        raise Unavailable("userinfo: not JSON") from error
+    if not isinstance(document, dict):
+        raise Unavailable("userinfo: not a JSON object")
     return document
 
 

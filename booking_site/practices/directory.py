@@ -23,7 +23,8 @@ def load_directory(document: dict) -> tuple[int, int]:
     """Create or update federations and practices from a directory document.
 
     The document has the shape ``seed_sandbox --json`` prints: ``practices`` with ods_code,
-    name, federation, phone, address and base_url. Practices are matched on ODS code, so
+    name, federation, phone, address, base_url and online_booking ("federation", the default,
+    or "registered"). Practices are matched on ODS code, so
     loading the same document twice changes nothing. Returns (federations, practices) loaded.
     """
     federations: dict[str, Federation] = {}
@@ -41,10 +42,17 @@ def load_directory(document: dict) -> tuple[int, int]:
                 "base_url": entry["base_url"],
                 "phone": entry.get("phone", ""),
                 "address": entry.get("address", ""),
+                "online_booking": _online_booking(entry.get("online_booking")),
             },
         )
         count += 1
     return len(federations), count
+
+
+def _online_booking(value: object) -> str:
+    if value in Practice.OnlineBooking.values:
+        return value
+    return Practice.OnlineBooking.FEDERATION
 
 
 def federation_practices(practice: Practice) -> list[Practice]:

@@ -25,6 +25,10 @@ if (dialog && typeof dialog.showModal === "function") {
   const here = window.location.pathname + window.location.search;
   form.elements.next.value = here;
 
+  function signedOutUrl() {
+    return `${dialog.dataset.signedOutUrl}?${new URLSearchParams({ next: here })}`;
+  }
+
   function start(secondsLeft) {
     endsAt = Date.now() + secondsLeft * 1000;
     window.clearInterval(ticking);
@@ -36,8 +40,7 @@ if (dialog && typeof dialog.showModal === "function") {
     if (left === 0) {
       window.clearInterval(ticking);
       // A moment after the server's own deadline, so that it has ended the session too.
-      const signedOut = `${dialog.dataset.signedOutUrl}?${new URLSearchParams({ next: here })}`;
-      window.setTimeout(() => window.location.assign(signedOut), 2000);
+      window.setTimeout(() => window.location.assign(signedOutUrl()), 2000);
       return;
     }
     if (left <= warnBefore) {
@@ -61,6 +64,11 @@ if (dialog && typeof dialog.showModal === "function") {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
     });
+    if (response.status === 401) {
+      // The session had already ended (another tab, or the server's clock): say so.
+      window.location.assign(signedOutUrl());
+      return;
+    }
     if (!response.ok) {
       form.submit();
       return;

@@ -3,6 +3,7 @@ proved about them reaches a practice."""
 
 import datetime
 import json
+import re
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -10,12 +11,14 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.test import Client
+from django.core.cache import cache
+from django.test import Client, override_settings
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from booking_site.accounts.models import User
 from booking_site.asgi import application
+from booking_site.booking.models import Booking
 from booking_site.nhs_login import use_transport as nhs_login_transport
 from gp_sandbox import factories as sandbox
 from gp_sandbox.models import Appointment
@@ -206,6 +209,12 @@ def _reissued(**changes):
     return make
 
 
+def _from_another_issuer(id_token: str) -> str:
+    """Signed with the right key, but naming another issuer."""
+    with override_settings(SANDBOX_BASE_URL="http://elsewhere.example/sandbox"):
+        return _reissued()(id_token)
+
+
 @pytest.mark.parametrize(
     "change",
     [
@@ -221,6 +230,7 @@ def _reissued(**changes):
             _with_id_token(_reissued(issued_at=int(time.time()) + 3600)), id="issued-in-future"
         ),
         pytest.param(_with_id_token(_reissued(vot="P7.Cx.Cz")), id="vot-not-asked-for"),
+        pytest.param(_with_id_token(_from_another_issuer), id="another-issuer"),
         pytest.param(_with_id_token(lambda token: "not-a-jwt"), id="not-a-jwt"),
         pytest.param(lambda document: {"access_token": "x"}, id="no-id-token"),
     ],
@@ -291,39 +301,78 @@ def test_the_old_sign_up_is_gone_and_books_nothing_for_a_typed_nhs_number(people
     assert not Appointment.objects.exists()
 
 
-def test_a_forged_id_token_reaches_no_practice(people):
-    """Even an account somehow holding a forged ID token gets no access token for the NHS number
-    it names: the token exchange checks NHS login's signature."""
-    forged = _signed_by_another_key(
-        issue_id_token(people.amelia, audience=settings.NHS_LOGIN_CLIENT_ID)
-    )
+def _patient_with_token(people, id_token: str, sub: str) -> Client:
     user = User.objects.create(
-        username="nhs-login:forged",
-        nhs_login_sub="forged",
+        username=f"nhs-login:{sub}",
+        nhs_login_sub=sub,
         identity_level="P9",
         nhs_number=sandbox.PATIENT_NHS_NUMBER,
         registered_practice=people.practice,
-        nhs_login_id_token=forged,
+        nhs_login_id_token=id_token,
         nhs_login_expires_at=datetime.datetime.now(tz=datetime.UTC) + datetime.timedelta(hours=1),
     )
-    schedule = sandbox.make_schedule(people.amelia.patient.registered_practice)
-    sandbox.make_slots(schedule, sandbox.uk("2030-01-07 09:00"), 3)
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     session = client.session
     session["booking_journey"] = {
         "ods_codes": ["A20047"],
-        "scope": "own",
+        "scope": "mine",
         "start": "2030-01-07",
         "end": "2030-01-08",
-        "period": "custom",
+        "period": "dates",
     }
     session.save()
+    return client
 
-    results = client.get("/book/times/")
 
-    assert results.status_code == 200
-    assert "9:00am" not in results.content.decode()
+def test_a_forged_id_token_reaches_no_practice(people):
+    """Even an account somehow holding a forged ID token gets no access token for the NHS number
+    it names: the token exchange checks NHS login's signature. (The same account with NHS login's
+    own token sees the practice's times.)"""
+    schedule = sandbox.make_schedule(people.amelia.patient.registered_practice)
+    sandbox.make_slots(schedule, sandbox.uk("2030-01-07 09:00"), 3)
+    genuine = issue_id_token(people.amelia, audience=settings.NHS_LOGIN_CLIENT_ID)
+
+    with_genuine = _patient_with_token(people, genuine, "genuine").get("/book/times/")
+    User.objects.all().delete()
+    cache.clear()  # the free times the genuine search kept: the practice must be asked again
+    with_forged = _patient_with_token(people, _signed_by_another_key(genuine), "forged").get(
+        "/book/times/"
+    )
+
+    assert "Choose<span" in with_genuine.content.decode()
+    assert with_forged.status_code == 200
+    forged_page = with_forged.content.decode()
+    assert "Choose<span" not in forged_page
+    assert "We could not confirm who you are with NHS login" in forged_page
+    assert not Appointment.objects.exists()
+
+
+def test_a_refused_token_exchange_at_booking_keeps_nothing_and_asks_to_sign_in_again(people):
+    schedule = sandbox.make_schedule(people.amelia.patient.registered_practice)
+    sandbox.make_slots(schedule, sandbox.uk("2030-01-07 09:00"), 1)
+    client = _patient_with_token(
+        people, issue_id_token(people.amelia, audience=settings.NHS_LOGIN_CLIENT_ID), "amelia"
+    )
+    results = client.get("/book/times/").content.decode().replace("&amp;", "&")
+    [choose] = re.findall(r'href="(/book/details/\?[^"]+)"', results)
+    client.get(choose)
+    client.post("/book/details/", {"reason": "Sore knee", "note": ""})
+    check = client.get("/book/check/").content.decode()
+    answers = re.search(r'name="answers" value="([^"]+)"', check).group(1)
+    # NHS login's proof is no longer accepted (here: forged) by the time they press Book
+    forged = _signed_by_another_key(
+        issue_id_token(people.amelia, audience=settings.NHS_LOGIN_CLIENT_ID)
+    )
+    User.objects.update(nhs_login_id_token=forged)
+
+    response = client.post("/book/check/", {"answers": answers})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<h1>Sign in again to book</h1>" in page
+    assert "/account/nhs-login/?next=%2Fbook%2Fcheck%2F" in page
+    assert not Booking.objects.exists()
     assert not Appointment.objects.exists()
 
 
@@ -338,20 +387,20 @@ def test_a_fragment_from_a_signed_out_session_sends_the_page_to_sign_in(people):
     assert response.content == b""
 
 
-def test_signing_out_forgets_the_id_token(people):
+def test_signing_out_ends_the_session(people):
     client = Client()
     sign_in_with_nhs_login(client, str(people.amelia.sub))
 
     client.post("/account/sign-out/")
 
-    user = User.objects.get(nhs_login_sub=str(people.amelia.sub))
-    assert user.nhs_login_id_token == ""
     assert signed_in_user(client) is None
+    assert client.get("/book/")["Location"].startswith("/account/sign-in/")
 
 
-def test_a_replayed_authorisation_code_is_refused_even_with_a_fresh_state(people):
-    """Someone who saw a used code starts a sign-in of their own and presents it: NHS login
-    (the stand-in) refuses the code, and the site signs nobody in."""
+def test_a_used_code_with_another_browsers_state_signs_nobody_in(people):
+    """Someone who saw a used code starts a sign-in of their own and presents it with their own
+    state: the code is refused (used, and not their PKCE verifier's; the stand-in's own tests
+    check single use), and the site signs nobody in."""
     client = Client()
     used = choose_at_nhs_login(client, go_to_nhs_login(client), str(people.amelia.sub))
     assert client.get(used).status_code == 302
@@ -367,3 +416,84 @@ def test_a_replayed_authorisation_code_is_refused_even_with_a_fresh_state(people
     assert response.status_code == 400
     assert "<h1>We could not sign you in</h1>" in response.content.decode()
     assert signed_in_user(attacker) is None
+
+
+class Answering(httpx.AsyncBaseTransport):
+    """The stand-in in process, with one endpoint's reply replaced."""
+
+    def __init__(self, path_end: str, reply) -> None:
+        self.inner = httpx.ASGITransport(app=application)
+        self.path_end = path_end
+        self.reply = reply
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith(self.path_end):
+            await response.aread()
+            return await sync_to_async(self.reply)(response)
+        return response
+
+
+@pytest.mark.parametrize(
+    ("path_end", "reply", "status", "title"),
+    [
+        pytest.param(
+            "/nhs-login/token",
+            lambda _: httpx.Response(401, json={"error": "invalid_client"}),
+            400,
+            "We could not sign you in",
+            id="token-endpoint-refuses-the-site",
+        ),
+        pytest.param(
+            "/nhs-login/token",
+            lambda _: httpx.Response(502, text="Bad gateway"),
+            200,
+            "Sorry, NHS login is not available right now",
+            id="token-endpoint-down",
+        ),
+        pytest.param(
+            "/nhs-login/userinfo",
+            lambda response: httpx.Response(200, json={**response.json(), "sub": "someone-else"}),
+            400,
+            "We could not sign you in",
+            id="userinfo-for-someone-else",
+        ),
+        pytest.param(
+            "/nhs-login/userinfo",
+            lambda response: httpx.Response(
+                200, json={**response.json(), "nhs_number": "9449305552"}
+            ),
+            400,
+            "We could not sign you in",
+            id="userinfo-with-another-nhs-number",
+        ),
+        pytest.param(
+            "/nhs-login/userinfo",
+            lambda _: httpx.Response(401, json={"error": "invalid_token"}),
+            400,
+            "We could not sign you in",
+            id="userinfo-refuses-the-token",
+        ),
+    ],
+)
+def test_a_bad_reply_at_the_callback_signs_nobody_in(people, path_end, reply, status, title):
+    client = Client()
+    callback = choose_at_nhs_login(client, go_to_nhs_login(client), str(people.amelia.sub))
+
+    with nhs_login_transport(Answering(path_end, reply)):
+        response = client.get(callback)
+
+    assert response.status_code == status
+    assert f"<h1>{title}</h1>" in response.content.decode()
+    assert signed_in_user(client) is None
+    assert not User.objects.exists()
+
+
+def test_an_error_reply_with_the_wrong_state_is_refused_as_not_ours(people):
+    client = Client()
+    go_to_nhs_login(client)
+
+    response = client.get("/account/nhs-login/callback/?error=access_denied&state=forged")
+
+    assert response.status_code == 400
+    assert "<h1>We could not sign you in</h1>" in response.content.decode()

@@ -220,7 +220,7 @@ def test_the_grid_is_a_table_with_a_caption_and_headers_and_cells_open_to_their_
 
     caption = "Free slots at Riverside Medical Practice by day and time of day"
     assert re.search(rf"<caption[^>]*> {caption} </caption>", squashed)
-    assert re.search(r'<th [^>]*scope="col"[^>]*> Morning \(before 12pm\) </th>', squashed)
+    assert re.search(r'<th [^>]*scope="col"[^>]*> Morning \(before midday\) </th>', squashed)
     assert re.search(r'<th [^>]*scope="row"[^>]*> Monday', squashed)
     # A cell opens (NHS.UK details: no JavaScript needed) to its slots with every display field
     cell = html.split('<details class="nhsuk-details app-cell-slots')[1].split("</details>")[0]
@@ -383,3 +383,32 @@ def test_the_page_links_to_its_export_and_is_itself_a_bookmarkable_address(world
 
     assert results(again) == results(html)
     assert "(a recent answer, reused)" in text_of(again)
+
+
+def test_a_half_typed_date_under_a_week_chosen_does_not_block_it_and_is_kept(world):
+    query = next_week_query("A20047") | {"start_day": "5", "start_month": "", "start_year": ""}
+
+    html = world.client_for(world.staff).get(PAGE, query).content.decode()
+
+    assert error_summary_links(html) == []
+    assert "Free slots at 1 practice" in text_of(html)
+    assert re.search(r'id="id_start_day"[^>]*value="5"|value="5"[^>]*id="id_start_day"', html)
+
+
+def test_chosen_dates_accept_month_names_and_report_every_error_at_once(world):
+    today = timezone.localdate()
+    named = dates_query(today, today + datetime.timedelta(days=3))
+    named.update(start_month=f"{today:%b}".lower(), end_month=f"{today:%B}")
+    broken = dates_query(None, None)
+    broken.update(start_day="5", start_month="13", start_year="2027", end_year="27")
+    client = world.client_for(world.staff)
+
+    accepted = client.get(PAGE, named).content.decode()
+    refused = client.get(PAGE, broken).content.decode()
+
+    assert error_summary_links(accepted) == []
+    assert error_summary_links(refused) == [
+        ("id_start_month", "The start date must be a real date"),
+        ("id_end_day", "The end date must include a day and month"),
+        ("id_end_year", "Year must include 4 numbers"),
+    ]

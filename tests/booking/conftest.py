@@ -2,6 +2,7 @@
 (httpx.ASGITransport → the site's ASGI application), exactly as the site reaches a practice."""
 
 import datetime
+import re
 
 import httpx
 import pytest
@@ -76,3 +77,18 @@ class World:
 @pytest.fixture
 def world(transactional_db) -> World:
     return World()
+
+
+def answers_on_check(client) -> str:
+    """The signed answers of the check-answers page as it is now ("" if it redirects)."""
+    page = client.get("/book/check/")
+    found = re.search(r'name="answers" value="([^"]+)"', page.content.decode())
+    return found.group(1) if found else ""
+
+
+def press_book(client, answers: str | None = None, **kwargs):
+    """Press "Book appointment" on the check-answers page (the one shown now, or the page whose
+    ``answers`` are given: a second press of the same page)."""
+    if answers is None:
+        answers = answers_on_check(client)
+    return client.post("/book/check/", {"answers": answers}, **kwargs)

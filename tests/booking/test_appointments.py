@@ -10,7 +10,7 @@ from gp_sandbox.models import Practice as SandboxPractice
 from gp_sandbox.models import Slot as SandboxSlot
 from tests.html import error_summary_links
 
-from .conftest import tomorrow_at
+from .conftest import press_book, tomorrow_at
 from .test_journey import book_first_slot, search, signed_in
 
 
@@ -20,7 +20,7 @@ def booked(world):
     world.slots("A20047", tomorrow_at(11), 1)
     client = signed_in(world.patient)
     book_first_slot(client, search(client))
-    client.post("/book/check/")
+    press_book(client)
     return client, Booking.objects.get()
 
 

@@ -4,7 +4,7 @@ nothing but the log notices."""
 import pytest
 from django.core.cache import caches
 
-from .conftest import tomorrow_at
+from .conftest import press_book, tomorrow_at
 from .test_journey import book_first_slot, choose_links, search, signed_in
 
 
@@ -26,7 +26,7 @@ def test_a_patient_searches_books_and_sees_the_appointment_with_the_cache_down(
 
     check = book_first_slot(client, results)
     assert "Check your answers" in check
-    booked = client.post("/book/check/", follow=True)
+    booked = press_book(client, follow=True)
 
     assert booked.status_code == 200
     assert "Appointment booked" in booked.content.decode()

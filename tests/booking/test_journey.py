@@ -11,7 +11,7 @@ from gp_sandbox.models import Slot as SandboxSlot
 from tests.factories import make_practice
 from tests.html import error_summary_links
 
-from .conftest import tomorrow_at
+from .conftest import answers_on_check, press_book, tomorrow_at
 
 
 def signed_in(user) -> Client:
@@ -130,8 +130,9 @@ def test_the_whole_journey_books_once_from_the_practices_reply(world):
     assert "Check your answers before booking" in check
     assert "Sore knee" in check
 
-    confirmed = client.post("/book/check/")
-    again = client.post("/book/check/")  # a second click or a retry
+    answers = answers_on_check(client)
+    confirmed = press_book(client, answers)
+    again = press_book(client, answers)  # a second click or a retry of the same page
 
     booking = Booking.objects.get()
     assert confirmed["Location"] == again["Location"] == f"/appointments/{booking.pk}/confirmation/"
@@ -151,9 +152,9 @@ def test_a_slot_taken_by_someone_else_ends_on_a_kind_page_with_alternatives(worl
     mine, theirs = signed_in(world.patient), signed_in(world.other_patient)
     book_first_slot(mine, search(mine))
     book_first_slot(theirs, search(theirs))
-    assert theirs.post("/book/check/").status_code == 302  # they book it first
+    assert press_book(theirs).status_code == 302  # they book it first
 
-    response = mine.post("/book/check/")
+    response = press_book(mine)
 
     assert response["Location"] == "/book/taken/"
     page = mine.get("/book/taken/").content.decode()

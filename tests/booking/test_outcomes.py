@@ -19,7 +19,7 @@ from gp_sandbox.models import Appointment as SandboxAppointment
 from gp_sandbox.models import Practice as SandboxPractice
 from gp_sandbox.models import Slot as SandboxSlot
 
-from .conftest import tomorrow_at
+from .conftest import answers_on_check, press_book, tomorrow_at
 from .test_journey import book_first_slot, search, signed_in
 
 CONFIRMING = "We are confirming your appointment with the practice"
@@ -86,7 +86,7 @@ def test_a_booking_whose_reply_was_unreadable_or_lost_is_being_confirmed_then_se
     spoilt = PracticeBooksButReplyIsSpoilt(spoil)
     with use_transport(spoilt):
         # When the practice books it but its reply cannot be read
-        response = client.post("/book/check/", follow=True)
+        response = press_book(client, follow=True)
 
         # Then the patient is told it is being confirmed, never that it is not booked
         page = response.content.decode()
@@ -124,8 +124,9 @@ def test_after_a_503_the_patient_is_told_it_is_being_confirmed_and_a_page_view_b
 ):
     client = ready_to_book
     set_practice(unavailable=True)
+    answers = answers_on_check(client)
 
-    response = client.post("/book/check/", follow=True)
+    response = press_book(client, answers, follow=True)
 
     page = response.content.decode()
     assert CONFIRMING in page
@@ -140,8 +141,8 @@ def test_after_a_503_the_patient_is_told_it_is_being_confirmed_and_a_page_view_b
     assert SandboxAppointment.objects.count() == 0
     booking.refresh_from_db()
     assert booking.status == Booking.Status.UNKNOWN
-    # Pressing "Book" again shows the same page and sends nothing
-    assert client.post("/book/check/")["Location"] == f"/appointments/{booking.pk}/confirmation/"
+    # Pressing "Book" again on that page shows the same page and sends nothing
+    assert press_book(client, answers)["Location"] == f"/appointments/{booking.pk}/confirmation/"
     assert SandboxAppointment.objects.count() == 0
 
     # The settling task books it
@@ -157,7 +158,7 @@ def test_the_task_settles_from_the_database_when_the_cache_has_lost_the_chosen_s
 ):
     client = ready_to_book
     set_practice(unavailable=True)
-    client.post("/book/check/")
+    press_book(client)
     booking = Booking.objects.get()
 
     cache.clear()
@@ -174,7 +175,7 @@ def test_a_slot_taken_before_the_request_reached_the_practice_is_settled_not_boo
 ):
     client = ready_to_book
     set_practice(unavailable=True)
-    client.post("/book/check/")
+    press_book(client)
     booking = Booking.objects.get()
     SandboxSlot.objects.update(status=SandboxSlot.Status.BUSY)  # someone else booked it meanwhile
     set_practice(unavailable=False)
@@ -195,7 +196,7 @@ def test_a_booking_still_unknown_after_every_attempt_is_flagged_for_staff(
 ):
     patient = ready_to_book
     set_practice(unavailable=True)
-    patient.post("/book/check/")
+    press_book(patient)
     booking = Booking.objects.get()
 
     outcomes = [tasks.settle_booking.call(booking.pk) for _ in tasks.RETRY_DELAYS]
@@ -218,10 +219,10 @@ def test_a_third_upcoming_booking_at_one_practice_is_refused_with_a_plain_messag
     client = signed_in(world.patient)
     for _ in range(2):
         book_first_slot(client, search(client))
-        assert "/confirmation/" in client.post("/book/check/")["Location"]
+        assert "/confirmation/" in press_book(client)["Location"]
     book_first_slot(client, search(client))
 
-    response = client.post("/book/check/")
+    response = press_book(client)
 
     page = response.content.decode()
     assert response.status_code == 200
@@ -267,7 +268,7 @@ def test_a_refused_booking_is_not_booked_and_trying_again_is_a_new_request(world
     client = ready_to_book
     refusing = RefusesFirstBooking()
     with use_transport(refusing):
-        refused = client.post("/book/check/")
+        refused = press_book(client)
 
         assert NOT_BOOKED in refused.content.decode()
         failed = Booking.objects.get()
@@ -275,7 +276,7 @@ def test_a_refused_booking_is_not_booked_and_trying_again_is_a_new_request(world
         assert failed.outcome_source == Booking.OutcomeSource.REPLY
         assert not settle_tasks()
 
-        again = client.post("/book/check/")
+        again = press_book(client)
 
     booked = Booking.objects.get(status=Booking.Status.BOOKED)
     assert again["Location"] == f"/appointments/{booked.pk}/confirmation/"
@@ -289,7 +290,7 @@ def test_a_booking_left_pending_by_a_request_that_never_finished_is_settled_by_t
 ):
     # Given a booking the practice made, whose request then never recorded the answer (the
     # server stopped, or the database went away, as the reply came back)
-    ready_to_book.post("/book/check/")
+    press_book(ready_to_book)
     Booking.objects.update(status=Booking.Status.PENDING, appointment_id="", version_id="")
     assert SandboxAppointment.objects.count() == 1
 
@@ -305,7 +306,7 @@ def test_a_booking_left_pending_by_a_request_that_never_finished_is_settled_by_t
 
 
 def test_the_safety_net_leaves_a_settled_booking_alone(world, ready_to_book, monkeypatch):
-    ready_to_book.post("/book/check/")
+    press_book(ready_to_book)
     booked = Booking.objects.get()
     assert booked.status == Booking.Status.BOOKED
 

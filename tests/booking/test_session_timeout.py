@@ -81,7 +81,11 @@ def test_what_the_patient_was_typing_comes_back_after_signing_in_again(world):
     assert client.get("/book/details/?" + choose).status_code == 302
     leave_idle(client)
 
-    sent = client.post("/book/details/", {"reason": "Typed before the timeout", "note": ""})
+    sent = client.post(
+        "/book/details/",
+        {"reason": "Typed before the timeout", "note": ""},
+        headers={"Referer": "http://testserver/book/details/"},
+    )
 
     assert sent["Location"] == "/account/sign-in/?next=%2Fbook%2Fdetails%2F"
     back = sign_in_with_nhs_login(client, str(identity_of(sandbox.PATIENT_NHS_NUMBER).sub))
@@ -127,3 +131,25 @@ def test_stay_signed_in_moves_the_end_of_the_session_on(world):
     assert client.session["active_until"] > time.time() + settings.SESSION_IDLE_SECONDS - 5
     # Without JavaScript it is a form that goes back to the page
     assert client.post("/account/stay-signed-in/", {"next": "/book/"})["Location"] == "/book/"
+
+
+def test_a_timed_out_form_that_only_takes_post_returns_to_the_page_it_was_sent_from(world):
+    client = signed_in(world.patient)
+    answer_where_and_when(client)
+    leave_idle(client)
+
+    # "Search the next 2 weeks" is a form on the results page posting to a POST-only URL
+    client.post("/book/times/later/", headers={"Referer": "http://testserver/book/times/"})
+    back = sign_in_with_nhs_login(client, str(identity_of(sandbox.PATIENT_NHS_NUMBER).sub))
+
+    assert back["Location"] == "/book/times/"
+
+
+def test_stay_signed_in_after_the_session_ended_says_so(world):
+    client = signed_in(world.patient)
+    client.get("/")
+    leave_idle(client)
+
+    response = client.post("/account/stay-signed-in/", headers={"Accept": "application/json"})
+
+    assert response.status_code == 401

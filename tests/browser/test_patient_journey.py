@@ -154,7 +154,7 @@ def search_my_practice(page: Page, *, title: str = "Choose a time", axe: bool = 
 
 
 def choose_link(page: Page, time: str):
-    return page.get_by_role("link", name=re.compile(rf"^Choose {re.escape(time)} on "))
+    return page.get_by_role("link", name=re.compile(rf"^Choose {re.escape(time)} "))
 
 
 def give_details(page: Page, reason: str, *, axe: bool = True) -> None:
@@ -236,10 +236,10 @@ def book_view_and_cancel(page: Page, surgeries: Surgeries) -> str:
 
     # Then it is listed, and they can open it
     expect_page(page, "Your appointments")
-    booked = main(page).get_by_role("link", name=re.compile(r"^9am on "))
+    booked = main(page).get_by_role("link", name=re.compile(r"^9am "))
     expect(booked).to_have_count(1)
     booked.click()
-    expect(page).to_have_title(re.compile(r"^Appointment on 9am on "))
+    expect(page).to_have_title(re.compile(r"^Appointment at 9am "))
     expect(main(page).locator(".nhsuk-tag")).to_have_text("Booked")
     assert_no_axe_violations(page)
 
@@ -247,7 +247,7 @@ def book_view_and_cancel(page: Page, surgeries: Surgeries) -> str:
     cancel_appointment(page, "Feeling better")
 
     # Then it shows as cancelled, with their reason
-    expect(page).to_have_title(re.compile(r"^Appointment on 9am on "))
+    expect(page).to_have_title(re.compile(r"^Appointment at 9am "))
     expect(main(page).locator(".nhsuk-tag")).to_have_text("Cancelled")
     expect(main(page)).to_contain_text("This appointment has been cancelled.")
     expect(main(page)).to_contain_text("Feeling better")
@@ -343,7 +343,7 @@ def test_a_keyboard_user_books_an_appointment_without_a_mouse(
 
     # Then it is booked
     expect_page(page, "Appointment booked")
-    expect(page.locator(".nhsuk-panel")).to_contain_text("9:10am on ")
+    expect(page.locator(".nhsuk-panel")).to_contain_text("9:10am ")
     assert SandboxAppointment.objects.count() == 1
     browser_problems.assert_none()
 
@@ -390,40 +390,60 @@ def test_federation_results_arrive_practice_by_practice_with_javascript(
 
     # Then it arrives with the first practice's appointments (whichever of the two quick ones
     # with times answered first), the slow one still being checked, and the page is accessible
-    # while it loads
+    # while it loads; each practice's line is there on demand
+    page.get_by_text("Each practice").click()
     expect(page.locator(".app-practice-status")).to_have_count(5)
     expect(page.locator(".app-practice-status", has_text="appointment").first).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("^Choose")).first).to_be_visible()
     expect(practice_line(page, SLOW)).to_contain_text("Checking…")
     checking = page.locator(".app-practice-status", has_text="Checking…").count()
-    expect(page.locator("#search-progress")).to_have_text(f"{5 - checking} of 5 practices checked")
+    expect(page.locator("#search-progress")).to_have_text(
+        re.compile(rf"^{5 - checking} of 5 practices checked")
+    )
     expect(page.locator("#search-progress")).to_have_attribute("aria-live", "polite")
     assert_no_axe_violations(page)
 
-    # When the practices still being checked answer
+    # When the practices still being checked answer, but for the slow one
     assert len(held) == checking, "each practice still checking asks for its answer itself"
+    slow = [route for route in held if f"/practice/{SLOW}/" in route.request.url]
     for route in held:
-        route.continue_()
-    page.unroute("**/book/times/practice/*/")
+        if route not in slow:
+            route.continue_()
 
-    # Then the quick ones are shown while the slow one is still being checked
-    expect(page.locator("#search-progress")).to_have_text("4 of 5 practices checked")
+    # Then the quick ones are counted while the slow one is still being checked, and the live
+    # region says one could not be checked
+    expect(page.locator("#search-progress")).to_have_text(
+        "4 of 5 practices checked. 1 could not be checked"
+    )
     expect(practice_line(page, SLOW)).to_contain_text("Checking…")
     expect(practice_line(page, HOME)).to_contain_text("2 appointments")
     expect(practice_line(page, "C88114")).to_contain_text("No appointments")
     expect(practice_line(page, BROKEN)).to_contain_text("Could not be checked")
 
-    # When the patient moves to the first time listed while the slow one is still checking
+    # When the patient (having shown what the other quick practice found) moves to the first
+    # time listed while the slow one is still checking
+    show_all_found(page)
     first = choose_link(page, "9am")
     first.focus()
+    for route in slow:
+        route.continue_()
+    page.unroute("**/book/times/practice/*/")
 
-    # Then the slow one's times are merged in, earliest first, and focus stays on that time
-    expect(practice_line(page, SLOW)).to_contain_text("2 appointments")
+    # Then the slow one's times are announced, not moved in under them: the list stays as it is
+    news = page.locator("#slot-news")
+    expect(news).to_contain_text(re.compile(r"\d+ more appointments? found\."))
+    expect(news).to_have_attribute("aria-live", "polite")
     expect(page.locator("#search-progress")).to_have_text(
-        "5 of 5 practices checked. 5 appointments found"
+        "5 of 5 practices checked. 5 appointments found. 1 could not be checked"
     )
-    expect(choose_link(page, "11am")).to_be_visible()
+    expect(choose_link(page, "11am")).to_have_count(0)
     assert has_focus(first), "focus moved when the slow practice's times arrived"
+    assert_no_axe_violations(page)
+
+    # When they ask to see them, they are merged in, earliest first
+    news.get_by_role("button", name=re.compile("^Show (them|it)$")).click()
+    expect(choose_link(page, "11am")).to_be_visible()
+    expect(news).not_to_contain_text("more appointments found")
 
     # And the failing practice says so, with a way to try it again
     broken = practice_line(page, BROKEN)
@@ -438,16 +458,18 @@ def test_federation_results_arrive_practice_by_practice_with_javascript(
     retry.focus()
     page.keyboard.press("Enter")
 
-    # Then only that practice is asked again, its time appears, and focus is on its line
+    # Then only that practice is asked again, its time is announced, and focus is on its line
     expect(broken).to_contain_text("1 appointment")
     expect(page.locator("#search-progress")).to_have_text(
         "5 of 5 practices checked. 6 appointments found"
     )
-    expect(choose_link(page, "3pm")).to_be_visible()
+    expect(news).to_contain_text("1 more appointment found.")
     expect(broken).to_be_focused()
-    expect(page.locator("#search-progress")).to_have_attribute("aria-live", "polite")
     status_requests = [url for url in asked if "/book/times/practice/" in url]
     assert [url.rstrip("/").rsplit("/", 1)[-1] for url in status_requests] == [BROKEN]
+    news.get_by_role("button", name="Show it").click()
+    page.get_by_role("link", name=re.compile(r"^Show all 6 times")).click()
+    expect(choose_link(page, "3pm")).to_be_visible()
     assert_no_axe_violations(page)
     browser_problems.assert_none()
 
@@ -468,16 +490,17 @@ def test_federation_results_wait_for_every_practice_without_javascript(
     expect(practice_line(page, SLOW)).to_contain_text("2 appointments")
     expect(practice_line(page, BROKEN)).to_contain_text("Could not be checked")
     expect(page.locator("#search-progress")).to_have_text(
-        "5 of 5 practices checked. 5 appointments found"
+        "5 of 5 practices checked. 5 appointments found. 1 could not be checked"
     )
     assert_no_axe_violations(page)
 
     # When the failing practice recovers and the patient follows its "try again" link
     federation.switch(BROKEN, unavailable=False)
-    page.get_by_role("link", name=f"Try {BROKEN_NAME} again").click()
+    page.locator("#practice-failures").get_by_role("link", name=f"Try {BROKEN_NAME} again").click()
 
-    # Then its time is listed with the others
+    # Then its time is among the others: the day shows its first times, and all on request
     expect(practice_line(page, BROKEN)).to_contain_text("1 appointment")
+    page.get_by_role("link", name=re.compile(r"^Show all 6 times")).click()
     expect(choose_link(page, "3pm")).to_be_visible()
     assert_no_axe_violations(page)
     browser_problems.assert_none()
@@ -486,11 +509,21 @@ def test_federation_results_wait_for_every_practice_without_javascript(
 # --- 5: slot taken ------------------------------------------------------------------------------
 
 
+def show_all_found(page: Page) -> None:
+    """With JavaScript, times from practices that answered after the page came are announced:
+    show them, if there are any."""
+    show = page.locator("#slot-news").get_by_role("button", name=re.compile("^Show (them|it)$"))
+    if show.count():
+        show.click()
+        expect(show).to_have_count(0)
+
+
 def choose_and_check(page: Page, time: str, reason: str, *, axe: bool = True) -> None:
     start_booking(page, axe=axe)
     choose_where(page, FEDERATION, axe=axe)
     choose_when(page)
     expect(page.locator("#search-progress")).to_contain_text("2 of 2 practices checked")
+    show_all_found(page)
     if axe:
         assert_no_axe_violations(page)
     choose_link(page, time).click()
@@ -529,9 +562,9 @@ def test_a_time_booked_by_someone_else_first_offers_the_nearest_others(
     expect_page(patient_a, "Sorry, that time has just been booked")
     alternatives = patient_a.locator(".app-alternatives > li")
     expect(alternatives).to_have_count(3)
-    expect(alternatives.nth(0)).to_contain_text("9:30am on ")
-    expect(alternatives.nth(1)).to_contain_text("11am on ")
-    expect(alternatives.nth(2)).to_contain_text("2pm on ")
+    expect(alternatives.nth(0)).to_contain_text("9:30am ")
+    expect(alternatives.nth(1)).to_contain_text("11am ")
+    expect(alternatives.nth(2)).to_contain_text("2pm ")
     expect(alternatives).to_contain_text([HOME_NAME] * 3)
     assert SandboxAppointment.objects.get().patient_nhs_number == sandbox.OTHER_NHS_NUMBER
     assert Booking.objects.filter(status=Booking.Status.BOOKED).count() == 1
@@ -707,7 +740,16 @@ def book_over_http(page: Page) -> None:
         "/book/details/",
         form={"csrfmiddlewaretoken": form_token("/book/details/"), "reason": "Sore knee"},
     )
-    confirmed = site.post("/book/check/", form={"csrfmiddlewaretoken": form_token("/book/check/")})
+    check = site.get("/book/check/").text()
+    confirmed = site.post(
+        "/book/check/",
+        form={
+            "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', check)[
+                1
+            ],
+            "answers": re.search(r'name="answers" value="([^"]+)"', check)[1],
+        },
+    )
     assert re.search(r"/appointments/\d+/confirmation/$", confirmed.url), "booked"
 
 
@@ -723,8 +765,8 @@ def test_cancelling_too_late_says_to_phone_the_practice(
     # When the patient opens it from their appointments
     page.goto("/appointments/")
     expect_page(page, "Your appointments")
-    main(page).get_by_role("link", name=re.compile(r"^9am on ")).click()
-    expect(page).to_have_title(re.compile(r"^Appointment on 9am on "))
+    main(page).get_by_role("link", name=re.compile(r"^9am ")).click()
+    expect(page).to_have_title(re.compile(r"^Appointment at 9am "))
     assert_no_axe_violations(page)
 
     # And asks to cancel it without giving a reason
@@ -808,4 +850,36 @@ def test_the_timeout_warning_keeps_a_patient_signed_in_or_brings_them_back_to_th
     expect_page(page, "When would you like an appointment?", axe=False)
     page.get_by_role("link", name="Back").click()
     expect(page.get_by_role("radio", name=f"My practice: {HOME_NAME}")).to_be_checked()
+    browser_problems.assert_none()
+
+
+# --- Two tabs: each books what it shows (issue 17) -----------------------------------------------
+
+
+def test_two_tabs_of_one_patient_each_book_the_time_and_answers_they_show(
+    signed_in_page: Page, surgeries: Surgeries, browser_problems: BrowserProblems
+):
+    # Given a patient with two free times at their practice, and two tabs open
+    surgeries.slots(HOME, tomorrow_at(8, 45), 1)
+    surgeries.slots(HOME, tomorrow_at(9, 15), 1)
+    tab_a = signed_in_page
+    tab_b = tab_a.context.new_page()
+
+    # Tab A reaches Check answers for 8:45am, then tab B for 9:15am
+    search_my_practice(tab_a, axe=False)
+    choose_link(tab_a, "8:45am").click()
+    give_details(tab_a, "Tab A", axe=False)
+    search_my_practice(tab_b, axe=False)
+    choose_link(tab_b, "9:15am").click()
+    give_details(tab_b, "Tab B", axe=False)
+
+    # When they book in tab A, then in tab B
+    book(tab_a)
+    expect_page(tab_a, "Appointment booked", axe=False)
+    book(tab_b)
+    expect_page(tab_b, "Appointment booked", axe=False)
+
+    # Then each tab booked its own time with its own answers
+    held = {a.start: a.resource["description"] for a in SandboxAppointment.objects.all()}
+    assert held == {tomorrow_at(8, 45): "Tab A", tomorrow_at(9, 15): "Tab B"}
     browser_problems.assert_none()

@@ -1,13 +1,18 @@
 """The results page's filters: rendered once per set of choices and ticks, never mixed up."""
 
+import datetime
 import re
 
 from django.http import QueryDict
 
-from booking_site.common.results import Filters, filter_fields
+from booking_site import gpconnect
+from booking_site.common.results import Filters, filter_fields, results_context
 
 OPTIONS = {
-    "time": [("morning", "Morning (before 12pm)"), ("afternoon", "Afternoon (12pm to 6pm)")],
+    "time": [
+        ("morning", "Morning (before midday)"),
+        ("afternoon", "Afternoon (midday to 6pm)"),
+    ],
     "channel": [("In-person", "In person")],
     "practice": [("A20047", "Riverside Medical Practice")],
     "gender": [],
@@ -37,3 +42,17 @@ def test_a_filter_with_no_choices_is_not_offered():
 
     assert "Gender of healthcare professional" not in html
     assert "Appointment for" in html
+
+
+def test_a_single_day_search_is_said_once():
+    boxing_day = datetime.date(2026, 12, 26)
+    context = results_context(
+        QueryDict(),
+        [],
+        gpconnect.DateRange(boxing_day, boxing_day),
+        [],
+        page_path="/book/times/",
+        status_links=lambda practice: ("", ""),
+    )
+
+    assert context["date_phrase"] == "on 26 December 2026"

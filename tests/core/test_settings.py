@@ -33,7 +33,9 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 PRODUCTION_NHS_LOGIN = {
     "NHS_LOGIN_ISSUER": "https://auth.login.nhs.uk",
+    "NHS_LOGIN_CLIENT_ID": "book-a-gp-appointment",
     "NHS_LOGIN_PRIVATE_KEY_FILE": "/run/secrets/nhs-login.pem",
+    "GPCONNECT_TOKEN_URL": "https://api.service.nhs.uk/oauth2/token",
 }
 
 
@@ -41,7 +43,10 @@ def test_production_refuses_to_start_without_nhs_login():
     result = _load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50)
 
     assert result.returncode != 0
-    assert "NHS_LOGIN_ISSUER and NHS_LOGIN_PRIVATE_KEY_FILE must be set" in result.stderr
+    assert (
+        "NHS_LOGIN_ISSUER, NHS_LOGIN_CLIENT_ID, NHS_LOGIN_PRIVATE_KEY_FILE, GPCONNECT_TOKEN_URL "
+        "must be set when DJANGO_ENV is production"
+    ) in result.stderr
 
 
 def test_production_defaults_are_secure():

@@ -325,7 +325,15 @@ def test_json_output_is_only_the_documented_document(settings):
     practices = document["practices"]
     assert len(practices) == Practice.objects.count() >= 8
     for practice in practices:
-        assert set(practice) == {"ods_code", "name", "federation", "phone", "address", "base_url"}
+        assert set(practice) == {
+            "ods_code",
+            "name",
+            "federation",
+            "phone",
+            "address",
+            "base_url",
+            "online_booking",
+        }
         assert practice["base_url"] == (
             f"http://sandbox.test/sandbox/{practice['ods_code']}/FHIR/STU3/"
         )

@@ -483,3 +483,110 @@ def test_a_cancellation_needs_a_reason(reason):
                 RIVERSIDE, PATIENT, _read_copy(), reason, request_id=str(uuid.uuid4())
             ),
         )
+
+
+# --- The NHS patient-facing API's own example (CONFORMANCE D7) ---------------------------------
+
+
+def _nhs_example():
+    """The Appointment of the NHS patient-facing API's example (``single_appointment.yaml``):
+    the Practitioner and a Location as whole resources in ``participant[]``, with neither
+    ``actor`` nor ``status``, and the Location's telecom a single object."""
+    resource = builders.appointment(practitioner_id=None)
+    resource["participant"] += [
+        {
+            "resource": {
+                **builders.practitioner("2", family="Black", given="Sarah"),
+                "name": [{"family": "Black", "given": ["Sarah"], "prefix": ["Mrs"]}],
+            }
+        },
+        {
+            "resource": {
+                **builders.location("17", name="The Trevelyan Practice", telecom_as_object=True),
+                "managingOrganization": {"reference": "Organization/23"},
+            }
+        },
+    ]
+    resource["serviceCategory"] = {"text": "General GP Appointments"}
+    return resource
+
+
+def test_the_nhs_examples_appointment_is_read_with_its_clinician_and_surgery():
+    appointment, _ = run(
+        lambda request: fhir_response(200, _nhs_example(), {"ETag": 'W/"3"'}),
+        lambda: gpconnect.read_appointment(RIVERSIDE, PATIENT, "501"),
+    )
+
+    assert appointment.practitioner.name == "Mrs Sarah Black"
+    assert appointment.location.name == "The Trevelyan Practice"
+    assert appointment.location.phone == "0113 496 0147"
+    assert appointment.schedule_type == "General GP Appointments"
+
+
+def test_the_nhs_examples_appointment_is_cancelled_sending_it_back_as_read():
+    original = parse_appointment(_nhs_example(), RIVERSIDE, PATIENT, etag='W/"3"')
+    reply = {**_nhs_example(), "status": "cancelled"}
+    reply["extension"] = [
+        *reply["extension"],
+        {"url": builders.CANCELLATION_REASON, "valueString": "Feeling better"},
+    ]
+    result, recorder = run(
+        lambda request: fhir_response(200, reply, {"ETag": 'W/"4"'}),
+        lambda: gpconnect.cancel(
+            RIVERSIDE, PATIENT, original, "Feeling better", request_id=str(uuid.uuid4())
+        ),
+    )
+
+    sent = json.loads(recorder.requests[0].content)
+    assert sent["participant"] == _nhs_example()["participant"]
+    assert result.is_cancelled
+    assert result.practitioner.name == "Mrs Sarah Black"
+
+
+def test_the_nhs_examples_appointment_is_listed(caplog):
+    reply = builders.bundle(_nhs_example())
+    appointments, _ = run(
+        lambda request: fhir_response(200, reply),
+        lambda: gpconnect.patient_appointments(
+            RIVERSIDE, PATIENT, gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 31))
+        ),
+    )
+
+    [appointment] = appointments
+    assert appointment.location.name == "The Trevelyan Practice"
+    assert "type=Appointment" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("call", "reply", "problem"),
+    [
+        (
+            lambda: gpconnect.read_appointment(RIVERSIDE, PATIENT, "501"),
+            {**builders.appointment(), "start": "yesterday"},
+            "start",
+        ),
+        (
+            lambda: gpconnect.read_appointment(RIVERSIDE, PATIENT, "501"),
+            b"<html>Service unavailable</html>",
+            "not JSON",
+        ),
+        (
+            lambda: gpconnect.patient_appointments(
+                RIVERSIDE, PATIENT, gpconnect.DateRange(date(2027, 3, 1), date(2027, 3, 2))
+            ),
+            {"resourceType": "Bundle", "type": "collection"},
+            "searchset",
+        ),
+    ],
+)
+def test_an_unusable_reply_is_logged_with_its_reason_and_no_patient_data(
+    caplog, call, reply, problem
+):
+    caplog.set_level("INFO", logger="booking_site.gpconnect")
+    with pytest.raises(gpconnect.InvalidReply):
+        run(lambda request: fhir_response(200, reply), call)
+
+    [line] = [r.getMessage() for r in caplog.records if "unusable" in r.getMessage()]
+    assert "ods=A20047" in line
+    assert problem in line
+    assert PATIENT.nhs_number not in caplog.text

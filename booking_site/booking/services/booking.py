@@ -35,10 +35,14 @@ async def find_slot(
     *,
     correlation_id: str,
 ) -> gpconnect.FreeSlot | None:
-    """The free slot with these ids at ``practice``, or None if it is no longer free."""
+    """The free slot with these ids at ``practice``, or None if it is no longer free. Raises
+    SignInAgain when NHS login's proof of who the patient is can no longer be exchanged (the
+    practice was never asked, so nothing says the slot has gone)."""
     [result] = await practice_search.search(
         user, [practice], dates, correlation_id=correlation_id, retry=frozenset({practice.ods_code})
     )
+    if result is not None and isinstance(result.failure, gpconnect.TokenRefused):
+        raise SignInAgain(result.failure.message)
     for slot in result.slots if result else ():
         if slot.slot_ids == slot_ids:
             return slot
@@ -71,6 +75,14 @@ async def nearest_alternatives(
         )
     )
     return slots[:count]
+
+
+class SignInAgain(Exception):
+    """The patient's NHS login ID token could not be exchanged: nothing was sent or kept."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class SlotGone(Exception):
@@ -135,6 +147,7 @@ async def confirm_booking(
     BookingFailed when the practice did not book it; a row it did not book is never sent again.
     """
     booking = await _booking_with_request_id(user, request_id)
+    stored_now = booking is None
     if booking is None:
         if slot is None:
             raise ValueError("A new booking needs the slot")
@@ -155,6 +168,11 @@ async def confirm_booking(
         outcome, error = await settling.send(
             booking, source=Booking.OutcomeSource.REPLY, correlation_id=correlation_id
         )
+        if stored_now and isinstance(error, gpconnect.TokenRefused):
+            # NHS login's proof would not be exchanged: nothing reached the practice, so
+            # nothing is kept; the patient signs in again and books from the same page.
+            await booking.adelete()
+            raise SignInAgain(error.message)
         if outcome == settling.Outcome.UNKNOWN:
             await sync_to_async(tasks.mark_unknown)(booking.pk, error.kind if error else "")
             booking.status = Booking.Status.UNKNOWN

@@ -5,6 +5,7 @@ import datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -40,13 +41,16 @@ async def details(request: HttpRequest) -> HttpResponse:
             journey.slot.get("slot_ids") != list(slot_ids)
             or journey.slot.get("practice_ods") != practice.ods_code
         ):
-            slot = await services.find_slot(
-                request.user,
-                practice,
-                dates,
-                slot_ids,
-                correlation_id=practice_search.new_correlation_id(),
-            )
+            try:
+                slot = await services.find_slot(
+                    request.user,
+                    practice,
+                    dates,
+                    slot_ids,
+                    correlation_id=practice_search.new_correlation_id(),
+                )
+            except services.SignInAgain as again:
+                return await _sign_in_again(request, again, request.get_full_path())
             if slot is None:
                 await journeys.asave(
                     request, journey.with_slot({"practice_ods": practice.ods_code, "taken": True})
@@ -58,7 +62,9 @@ async def details(request: HttpRequest) -> HttpResponse:
         return redirect("booking:details")
     if not journey.slot or journey.slot.get("taken"):
         return redirect("booking:choose_slot")
-    needs_phone = journey.slot.get("delivery_channel") == "Telephone"
+    # The practice phones for a telephone appointment, and may for one whose channel it does
+    # not say: both ask for a number.
+    needs_phone = journey.slot.get("delivery_channel") in ("Telephone", "", None)
     # What they were typing when their session timed out comes back after signing in again.
     resumed = await take_resumed_form(request) if request.method == "GET" else {}
     form = DetailsForm(
@@ -81,7 +87,14 @@ async def details(request: HttpRequest) -> HttpResponse:
 @patient_required
 @require_http_methods(["GET", "POST"])
 async def check(request: HttpRequest) -> HttpResponse:
-    journey = await journeys.aload(request)
+    if request.method == "POST":
+        # Book exactly what the page pressed showed, not whatever the session holds now (another
+        # tab may have chosen since). A page that is not one of ours, or too old, shows again.
+        journey = journeys.from_check(request.POST.get("answers", ""), request.user.pk)
+        if journey is None:
+            return redirect("booking:check")
+    else:
+        journey = await journeys.aload(request)
     if not journey.slot or journey.slot.get("taken"):
         return redirect("booking:choose_slot")
     if not journey.details:
@@ -94,6 +107,10 @@ async def check(request: HttpRequest) -> HttpResponse:
         # book twice; the confirmation page says which.
         return redirect("booking:confirmation", pk=existing.pk)
     if request.method == "POST":
+        if existing is not None and existing.status == Booking.Status.FAILED:
+            # That page's request was refused; trying again is a new request (the check page
+            # the patient is sent back to has one).
+            return redirect("booking:check")
         return await _confirm(request, journey, stored=existing is not None)
     return await render(
         request,
@@ -102,6 +119,7 @@ async def check(request: HttpRequest) -> HttpResponse:
             "slot": presenters.slot_summary(journey.slot),
             "details": journey.details,
             "journey": journey,
+            "answers": journeys.signed_for_check(journey, request.user.pk),
         },
     )
 
@@ -116,18 +134,18 @@ async def _confirm(
     correlation_id = practice_search.new_correlation_id()
     # A booking already stored is sent from its row, never from a search or the cache.
     slot = None if stored else await services.chosen_slot(journey.request_id)
-    if slot is None and not stored:
-        dates = gpconnect.DateRange(journey.start, journey.end)
-        slot = await services.find_slot(
-            request.user,
-            practice,
-            dates,
-            tuple(journey.slot["slot_ids"]),
-            correlation_id=correlation_id,
-        )
-        if slot is None:
-            return redirect("booking:slot_taken")
     try:
+        if slot is None and not stored:
+            dates = gpconnect.DateRange(journey.start, journey.end)
+            slot = await services.find_slot(
+                request.user,
+                practice,
+                dates,
+                tuple(journey.slot["slot_ids"]),
+                correlation_id=correlation_id,
+            )
+            if slot is None:
+                return redirect("booking:slot_taken")
         booking = await services.confirm_booking(
             request.user,
             practice,
@@ -138,6 +156,8 @@ async def _confirm(
             request_id=journey.request_id,
             correlation_id=correlation_id,
         )
+    except services.SignInAgain as again:
+        return await _sign_in_again(request, again, reverse("booking:check"))
     except services.SlotGone:
         await journeys.asave(
             request,
@@ -161,6 +181,17 @@ async def _confirm(
         )
     # Booked, or being confirmed: the confirmation page says which.
     return redirect("booking:confirmation", pk=booking.pk)
+
+
+async def _sign_in_again(
+    request: HttpRequest, again: services.SignInAgain, next_url: str
+) -> HttpResponse:
+    return await render(
+        request,
+        "booking/sign_in_again.jinja",
+        {"message": again.message, "next": next_url},
+        status=200,
+    )
 
 
 @patient_required

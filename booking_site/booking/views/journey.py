@@ -13,11 +13,16 @@ from booking_site.booking import journey as journeys
 from booking_site.booking.forms import MAX_WEEKS_AHEAD, WhenForm, WhereForm
 from booking_site.practices.directory import federation_practices
 
+# Dates typed under "Between dates I choose" when another period was chosen: not part of the
+# journey, but shown again if the patient comes back to "When".
+_TYPED_DATES = "booking_when_typed_dates"
+
 
 @patient_required
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     journeys.clear(request)
+    request.session.pop(_TYPED_DATES, None)
     return redirect("booking:where")
 
 
@@ -27,11 +32,14 @@ def where(request: HttpRequest) -> HttpResponse:
     journey = journeys.load(request)
     own = request.user.registered_practice
     initial = {"scope": journey.scope, "practices": list(journey.chosen)} if journey.scope else {}
+    # Only practices that book online for this patient are offered; the others are named.
+    federation = federation_practices(own)
+    offered = [p for p in federation if p.books_online_for(request.user)]
     form = WhereForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
         own_practice=own,
-        federation_practices=federation_practices(own),
+        federation_practices=offered,
     )
     if request.method == "POST" and form.is_valid():
         journey = journeys.Journey(
@@ -41,10 +49,13 @@ def where(request: HttpRequest) -> HttpResponse:
             start=journey.start,
             end=journey.end,
             period=journey.period,
+            # What the patient typed stays for when they choose a time again.
+            details=journey.details,
         )
         journeys.save(request, journey)
         return redirect("booking:when")
-    return render(request, "booking/where.jinja", {"form": form})
+    not_offered = [p for p in federation if p not in offered]
+    return render(request, "booking/where.jinja", {"form": form, "not_offered": not_offered})
 
 
 @patient_required
@@ -56,8 +67,15 @@ def when(request: HttpRequest) -> HttpResponse:
     initial = {"period": journey.period}
     if journey.period == "dates":
         initial.update(start=journey.start, end=journey.end)
+    else:
+        initial.update(request.session.get(_TYPED_DATES) or {})
     form = WhenForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
+        typed = form.dates_as_typed()
+        if form.cleaned_data["period"] != "dates" and any(map(any, typed.values())):
+            request.session[_TYPED_DATES] = typed
+        else:
+            request.session.pop(_TYPED_DATES, None)
         start, end = form.date_range()
         journey = journeys.Journey(
             ods_codes=journey.ods_codes,
@@ -66,6 +84,7 @@ def when(request: HttpRequest) -> HttpResponse:
             start=start,
             end=end,
             period=form.cleaned_data["period"],
+            details=journey.details,
         )
         journeys.save(request, journey)
         url = reverse("booking:choose_slot")

@@ -6,6 +6,7 @@ times is asked for again as each answers. ``request.htmx`` picks the region to r
 
 import datetime
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,20 +25,31 @@ from booking_site.practices.directory import afederation_practices, apractices_b
 from booking_site.practices.models import Practice
 
 SLOT_LIST_REGION = "slot-list"
+SLOT_NEWS_REGION = "slot-news"
 # How long the progressive page waits for a first practice with free times before it shows the
 # practices as "checking" (each then asks for itself).
 FIRST_ANSWER_SECONDS = 1.5
 
 
 async def search_scope(request: HttpRequest) -> tuple[list, gpconnect.DateRange] | None:
-    """The practices and dates of the patient's journey, once both are answered."""
+    """The practices and dates of the patient's journey, once both are answered: only the
+    practices that book online for this patient (``not_offered`` names the others)."""
     journey = await journeys.aload(request)
     if not (journey.has_where and journey.has_when):
         return None
     practices = await apractices_by_ods(journey.ods_codes)
-    if not practices:
+    bookable = [p for p in practices if p.books_online_for(request.user)]
+    if not bookable:
         return None
-    return practices, gpconnect.DateRange(journey.start, journey.end)
+    return bookable, gpconnect.DateRange(journey.start, journey.end)
+
+
+async def not_offered(request: HttpRequest) -> list[Practice]:
+    """The journey's practices that do not book online for this patient (registered patients
+    only): never searched, and the results page says so."""
+    journey = await journeys.aload(request)
+    practices = await apractices_by_ods(journey.ods_codes)
+    return [p for p in practices if not p.books_online_for(request.user)]
 
 
 def _status_links(practice: Practice) -> tuple[str, str]:
@@ -63,7 +75,8 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
         return redirect("booking:where")
     practices, dates = scope
     list_only = request.htmx.target == SLOT_LIST_REGION
-    progressive = list_only or request.GET.get("progress") == "1"
+    news_only = request.htmx.target == SLOT_NEWS_REGION
+    progressive = list_only or news_only or request.GET.get("progress") == "1"
     results = await practice_search.search(
         request.user,
         practices,
@@ -72,8 +85,10 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
         retry=practice_search.retried(request.GET, practices),
         # The list region shows what has come in; the progressive page waits for the first
         # practice with free times, and its practice lines then ask for the rest.
-        answered_only=list_only,
-        first_within=FIRST_ANSWER_SECONDS if progressive and not list_only else None,
+        answered_only=list_only or news_only,
+        first_within=FIRST_ANSWER_SECONDS if progressive and not (list_only or news_only) else None,
+        # Without JavaScript the page comes after a short bound, not the slowest practice.
+        all_within=None if progressive else settings.RESULTS_WAIT_SECONDS,
     )
     context = results_context(
         request.GET,
@@ -85,12 +100,33 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
         choose_href=choose_href,
     )
     context["progressive"] = progressive
-    if context["all_answered"] and context["total"] == 0:
+    context["not_offered"] = await not_offered(request)
+    # Practices still being asked when a page without JavaScript stopped waiting.
+    context["not_answered"] = (
+        []
+        if progressive
+        else [status for status in context["statuses"] if status.state == "checking"]
+    )
+    failed = any(status.state == "failed" for status in context["statuses"])
+    if context["all_answered"] and context["total"] == 0 and not failed:
         context.update(await _nothing_found_context(practices, dates))
         if not list_only:
             return await render(request, "booking/nothing_found.jinja", context)
+    if news_only:
+        # How many the patient's list shows now: more are announced, not moved in under them;
+        # while it shows none, the list itself comes too.
+        shown_before = _count(request.GET.get("shown"))
+        context["news_count"] = max(0, context["shown_count"] - shown_before)
+        context["list_too"] = shown_before == 0
+        if context["list_too"]:
+            context["news_count"] = 0
+        else:
+            # The news keeps asking with the count the list still shows.
+            context["shown_count_for_news"] = shown_before
+        return await render(request, "common/_slot_news_region.jinja", context)
     if list_only:
         context["oob_progress"] = True
+        context["oob_news"] = True
         return await render(request, "common/_slot_list.jinja", context)
     return await render(request, "booking/choose_slot.jinja", context)
 
@@ -121,6 +157,13 @@ async def practice_status(request: HttpRequest, ods: str) -> HttpResponse:
     response = await render(request, "common/_practice_status.jinja", {"status": status})
     response["HX-Trigger"] = "practice-checked"
     return response
+
+
+def _count(value: str | None) -> int:
+    try:
+        return max(0, min(int(value or 0), 1_000_000))
+    except ValueError:
+        return 0
 
 
 async def _nothing_found_context(practices: list, dates: gpconnect.DateRange) -> dict:

@@ -19,7 +19,12 @@ from booking_site.gpconnect.fhir_urls import (
     DELIVERY_CHANNEL_URL,
     PRACTITIONER_ROLE_URL,
 )
-from booking_site.gpconnect.parsing.bundles import log_skipped, ref_key, searchset_resources
+from booking_site.gpconnect.parsing.bundles import (
+    is_fhir_id,
+    log_skipped,
+    ref_key,
+    searchset_resources,
+)
 from booking_site.gpconnect.parsing.stu3 import problem_in
 from booking_site.gpconnect.parsing.supporting_resources import SupportingResources
 from booking_site.gpconnect.values import (
@@ -69,20 +74,7 @@ def parse_appointment(
     if not isinstance(resource, dict) or resource.get("resourceType") != "Appointment":
         raise InvalidReply(diagnostics="The reply is not a FHIR Appointment")
     supporting = supporting or SupportingResources([], practice.ods_code)
-    # Deviation (CONFORMANCE §5.2): whole resources inside participant[].resource.
-    cleaned = dict(resource)
-    participants = resource.get("participant")
-    if isinstance(participants, list):
-        cleaned["participant"] = []
-        for participant in participants:
-            if isinstance(participant, dict) and "resource" in participant:
-                participant = dict(participant)
-                inner = participant.pop("resource")
-                actor = participant.get("actor")
-                key = ref_key(actor.get("reference")) if isinstance(actor, dict) else None
-                if isinstance(inner, dict) and key:
-                    supporting.add(key, inner)
-            cleaned["participant"].append(participant)
+    cleaned, carried = _with_participant_resources(resource, supporting)
     try:
         model = FhirAppointment.model_validate(cleaned)
     except (ValidationError, ValueError, TypeError) as error:
@@ -90,29 +82,14 @@ def parse_appointment(
     start, end = _london(model.start), _london(model.end)
     if not model.id or start is None or end is None:
         raise InvalidReply(diagnostics="Appointment without id, start or end")
-    actors = [ref_key(p.actor.reference) for p in model.participant if p.actor is not None]
+    actors = [ref_key(p.actor.reference) for p in model.participant or () if p.actor is not None]
+    actors += carried
     if patient is not None and f"Patient/{patient.nhs_number}" not in actors:
         raise NotThePatients
     known = known or {}
     role = _role_from(model.extension)
-    location = practitioner = None
-    for key in actors:
-        if key and key.startswith("Location/") and location is None:
-            if key in supporting.index:
-                location = supporting.surgery(key)[0]
-            else:
-                hint = known.get(key)
-                location = hint if isinstance(hint, Surgery) else Surgery(key.split("/", 1)[1])
-        elif key and key.startswith("Practitioner/") and practitioner is None:
-            if key in supporting.index:
-                practitioner = supporting.clinician(key, role)
-            else:
-                hint = known.get(key)
-                practitioner = (
-                    hint
-                    if isinstance(hint, Clinician)
-                    else Clinician(key.split("/", 1)[1], None, None, role)
-                )
+    location = _surgery(actors, supporting, known)
+    practitioner = _clinician(actors, supporting, known, role)
     reason = next(
         (
             e.valueString
@@ -167,6 +144,71 @@ def parse_appointment_list(
         except NotThePatients:
             log_skipped(practice.ods_code, "Appointment", resource.get("id"), "another patient's")
     return tuple(sorted(out, key=lambda a: (instant(a.start), a.id)))
+
+
+def _with_participant_resources(
+    resource: dict, supporting: SupportingResources
+) -> tuple[dict, list[str]]:
+    """The Appointment to validate, and the ``Type/id`` of participants given as whole resources.
+
+    Deviation (CONFORMANCE D7, §5.2): the NHS patient-facing API's examples put whole
+    Practitioner and Location resources in ``participant[].resource``, beside an ``actor`` or
+    (in its read example) with no ``actor`` or ``status`` at all. The resources join the reply's
+    supporting resources; a participant that is only a resource is left out of what is
+    validated and counts as an actor by its ``Type/id``. The resource as read is untouched:
+    a cancellation sends it back as it came.
+    """
+    participants = resource.get("participant")
+    if not isinstance(participants, list):
+        return resource, []
+    cleaned, carried = [], []
+    for participant in participants:
+        if isinstance(participant, dict) and "resource" in participant:
+            participant = dict(participant)
+            inner = participant.pop("resource")
+            actor = participant.get("actor")
+            key = ref_key(actor.get("reference")) if isinstance(actor, dict) else None
+            if isinstance(inner, dict):
+                own = f"{inner.get('resourceType')}/{inner.get('id')}"
+                if is_fhir_id(inner.get("id")) and isinstance(inner.get("resourceType"), str):
+                    supporting.add(own, inner)
+                    if key is None:
+                        carried.append(own)
+                if key and key != own:
+                    supporting.add(key, inner)
+            if key is None:
+                continue
+        cleaned.append(participant)
+    return {**resource, "participant": cleaned}, carried
+
+
+def _surgery(
+    actors: list[str | None], supporting: SupportingResources, known: Mapping[str, Any]
+) -> Surgery | None:
+    """The first Location participant the reply or the caller can name, else the first."""
+    keys = [key for key in actors if key and key.startswith("Location/")]
+    for key in keys:
+        if key in supporting.index:
+            return supporting.surgery(key)[0]
+        if isinstance(known.get(key), Surgery):
+            return known[key]
+    return Surgery(keys[0].split("/", 1)[1]) if keys else None
+
+
+def _clinician(
+    actors: list[str | None],
+    supporting: SupportingResources,
+    known: Mapping[str, Any],
+    role: JobRole | None,
+) -> Clinician | None:
+    """The first Practitioner participant the reply or the caller can name, else the first."""
+    keys = [key for key in actors if key and key.startswith("Practitioner/")]
+    for key in keys:
+        if key in supporting.index:
+            return supporting.clinician(key, role)
+        if isinstance(known.get(key), Clinician):
+            return known[key]
+    return Clinician(keys[0].split("/", 1)[1], None, None, role) if keys else None
 
 
 def _text(concept: Any) -> str | None:

@@ -80,3 +80,11 @@ def log_skipped(ods: str, kind: str, resource_id: Any, problem: str) -> None:
     """One line for a resource left out of what the site shows: never a value from it."""
     safe_id = resource_id if is_fhir_id(resource_id) else "?"
     logger.warning("skipped resource ods=%s type=%s id=%s problem=%s", ods, kind, safe_id, problem)
+
+
+def log_unusable(ods: str, operation: str, problem: str | None) -> None:
+    """One line for a whole reply the site could not use (CONFORMANCE D7): the practice, the
+    call and the reason, which parsers write as field paths and never as values from the reply."""
+    logger.warning(
+        "unusable reply ods=%s op=%s problem=%s", ods, operation, problem or "not described"
+    )

@@ -16,12 +16,14 @@ import msgspec
 import orjson
 from fhir.resources.STU3.slot import Slot as FhirSlot
 
+from booking_site.gpconnect.errors import SEARCH, InvalidReply
 from booking_site.gpconnect.fhir_urls import DELIVERY_CHANNEL_URL
 from booking_site.gpconnect.parsing.bundles import (
     FHIR_ID,
     Invalid,
     load_json,
     log_skipped,
+    log_unusable,
     searchset_resources,
 )
 from booking_site.gpconnect.parsing.stu3 import canary
@@ -134,7 +136,11 @@ def parse_slot_reply(content: bytes, practice: PracticeEndpoint) -> tuple[FreeSl
         typed = _TYPED_REPLY.decode(content).entry or ()
         raw = _RAW_REPLY.decode(content).entry or ()
     except (msgspec.MsgspecError, UnicodeDecodeError):
-        return parse_free_slots(load_json(content), practice)
+        try:
+            return parse_free_slots(load_json(content), practice)
+        except InvalidReply as error:
+            log_unusable(practice.ods_code, SEARCH, error.diagnostics)
+            raise
     slots: list[_SlotFields] = []
     others: list[dict] = []
     first_slot = None
