@@ -5,6 +5,7 @@ would reach a practice. Every page and state reached is checked with axe.
 """
 
 import datetime
+import json
 import re
 import time
 
@@ -18,9 +19,11 @@ from playwright.sync_api import BrowserContext, Page, expect
 from booking_site.booking.models import Booking
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
+from gp_sandbox import appointments as sandbox_appointments
 from gp_sandbox import factories as sandbox
 from gp_sandbox.models import Appointment as SandboxAppointment
 from gp_sandbox.models import Practice as SandboxPractice
+from gp_sandbox.validation import parse_new_appointment
 from tests.browser.helpers import BrowserProblems, KeyboardUser, assert_no_axe_violations
 from tests.factories import make_patient
 from tests.serving import SiteServer
@@ -883,3 +886,99 @@ def test_two_tabs_of_one_patient_each_book_the_time_and_answers_they_show(
     held = {a.start: a.resource["description"] for a in SandboxAppointment.objects.all()}
     assert held == {tomorrow_at(8, 45): "Tab A", tomorrow_at(9, 15): "Tab B"}
     browser_problems.assert_none()
+
+
+# --- Screen sizes: 320 px and 1280 px, with and without JavaScript (issue 17) --------------------
+
+WIDTHS = [320, 1280]
+
+
+def search_federation(page: Page, federation: Surgeries) -> None:
+    federation.slots(HOME, tomorrow_at(8, 30), 9)
+    start_booking(page, axe=False)
+    page.get_by_role("radio", name=FEDERATION).check()
+    page.get_by_role("button", name="Continue").click()
+    choose_when(page)
+
+
+def assert_fits(page: Page) -> None:
+    """Nothing is wider than the screen (WCAG 1.4.10 reflow)."""
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_results_with_javascript_at_each_width(signed_in_page: Page, federation, width):
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 800})
+    search_federation(page, federation)
+
+    # While some practices are still answering, and once their times are announced
+    expect(page.locator("#search-progress")).to_contain_text("5 of 5 practices checked")
+    assert_no_axe_violations(page)
+    show_all_found(page)
+    # Every state of the folded parts: each practice and the filters open
+    page.get_by_text("Each practice").click()
+    page.get_by_text("Filter appointments").click()
+    assert_no_axe_violations(page)
+    assert_fits(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_results_without_javascript_at_each_width(signed_in_no_js_page: Page, federation, width):
+    page = signed_in_no_js_page
+    page.set_viewport_size({"width": width, "height": 800})
+    search_federation(page, federation)
+
+    expect(page.locator("#search-progress")).to_contain_text("5 of 5 practices checked")
+    assert_no_axe_violations(page)
+    # A day's other times
+    page.get_by_role("link", name=re.compile(r"^Show all \d+ times")).first.click()
+    assert_no_axe_violations(page)
+    assert_fits(page)
+
+
+def test_on_a_phone_the_first_choose_link_comes_after_a_few_controls(
+    signed_in_no_js_page: Page, federation
+):
+    page = signed_in_no_js_page
+    page.set_viewport_size({"width": 375, "height": 800})
+    search_federation(page, federation)
+
+    # Tab stops in the main content before the first "Choose": the change links, the failed
+    # practice's "try again", the two folded parts (filters and each practice stay folded)
+    links_before = page.evaluate(
+        """() => {
+            const main = document.querySelector('main');
+            const first = main.querySelector('a[id^="choose-"]');
+            const focusable = [...main.querySelectorAll('a[href], button, summary, input')]
+                .filter((element) => element.checkVisibility());
+            return focusable.indexOf(first);
+        }"""
+    )
+    assert 0 < links_before <= 8, links_before
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_appointment_pages_at_each_width(signed_in_page: Page, surgeries: Surgeries, width):
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 800})
+    # Given a booked appointment, and one the practice holds that was booked another way
+    surgeries.slots(HOME, tomorrow_at(9))
+    book_over_http(page)
+    practice = SandboxPractice.objects.get(ods_code=HOME)
+    phoned = sandbox.make_slots(sandbox.make_schedule(practice), tomorrow_at(15), 1)
+    body = sandbox.appointment_body(phoned, description="Booked by phone")
+    sandbox_appointments.book(practice, parse_new_appointment(json.dumps(body).encode()))
+
+    # Then their appointments, and each appointment, are accessible and fit the screen
+    page.goto("/appointments/")
+    expect_page(page, "Your appointments")
+    expect(main(page).get_by_role("link", name=re.compile(r"^3pm "))).to_have_count(1)
+    assert_fits(page)
+    main(page).get_by_role("link", name=re.compile(r"^9am ")).click()
+    expect(page).to_have_title(re.compile(r"^Appointment at 9am "))
+    assert_no_axe_violations(page)
+    assert_fits(page)
