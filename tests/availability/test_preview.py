@@ -410,5 +410,5 @@ def test_chosen_dates_accept_month_names_and_report_every_error_at_once(world):
     assert error_summary_links(refused) == [
         ("id_start_month", "The start date must be a real date"),
         ("id_end_day", "The end date must include a day and month"),
-        ("id_end_year", "Year must include 4 numbers"),
+        ("id_end_year", "The year of the end date must include 4 numbers"),
     ]

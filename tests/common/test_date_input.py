@@ -33,7 +33,7 @@ def test_every_problem_with_a_date_is_reported_at_once_linked_to_its_part():
     assert error_summary_params(form)["errorList"] == [
         {"text": "Your date of birth must include a month", "href": "#id_born_month"},
         {"text": "Your date of birth must be a real date", "href": "#id_born_day"},
-        {"text": "Year must include 4 numbers", "href": "#id_born_year"},
+        {"text": "The year of your date of birth must include 4 numbers", "href": "#id_born_year"},
     ]
 
 

@@ -23,8 +23,8 @@ def clean_date(day: str, month: str, year: str) -> datetime.date | None:
     [
         (HUGE, "5", "2027", "Your date of birth must be a real date"),
         ("5", HUGE, "2027", "Your date of birth must be a real date"),
-        ("5", "5", HUGE, "Year must include 4 numbers"),
-        ("5", "5", "27", "Year must include 4 numbers"),
+        ("5", "5", HUGE, "The year of your date of birth must include 4 numbers"),
+        ("5", "5", "27", "The year of your date of birth must include 4 numbers"),
         ("5", "5", "0000", "Your date of birth must be a real date"),
         ("-5", "5", "2027", "Your date of birth must be a real date"),
         # Digits of other scripts and superscripts pass str.isdigit.
