@@ -235,6 +235,9 @@ def date_params(field: BoundField, *, legend_classes: str = "nhsuk-fieldset__leg
         }
         if autocomplete:
             item["autocomplete"] = f"{autocomplete}-{part}"
+        if part == "month":
+            # Month names are accepted ("dec"): a phone shows its letters keyboard for this box.
+            item["inputmode"] = "text"
         items.append(item)
     error_html = Markup("<br>").join(field.errors)
     return {

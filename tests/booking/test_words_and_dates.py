@@ -157,3 +157,15 @@ def test_no_error_is_linked_to_dates_hidden_under_an_option_not_chosen(world):
 
     assert error_summary_links(html) == [("id_period", "Select when you would like an appointment")]
     assert re.search(r'id="id_start_day"[^>]*value="5"|value="5"[^>]*id="id_start_day"', html)
+
+
+def test_the_month_box_brings_up_a_keyboard_with_letters(world):
+    client = signed_in(world.patient)
+    client.post("/book/where/", {"scope": "mine"})
+
+    page = client.get("/book/when/").content.decode()
+
+    month = re.search(r'<input[^>]*id="id_start_month"[^>]*>', page).group(0)
+    day = re.search(r'<input[^>]*id="id_start_day"[^>]*>', page).group(0)
+    assert 'inputmode="text"' in month
+    assert 'inputmode="numeric"' in day
