@@ -982,3 +982,47 @@ def test_the_appointment_pages_at_each_width(signed_in_page: Page, surgeries: Su
     expect(page).to_have_title(re.compile(r"^Appointment at 9am "))
     assert_no_axe_violations(page)
     assert_fits(page)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_new_states_without_javascript_at_each_width(
+    signed_in_no_js_page: Page, surgeries: Surgeries, width
+):
+    page = signed_in_no_js_page
+    page.set_viewport_size({"width": width, "height": 800})
+    # Given a practice of the federation that books only its own patients online
+    surgeries.add("B82617", "Hill Surgery")
+    SitePractice.objects.filter(ods_code="B82617").update(online_booking="registered")
+
+    # Then "Where" says it is not listed
+    start_booking(page, axe=False)
+    expect(main(page)).to_contain_text("Hill Surgery is not listed")
+    assert_no_axe_violations(page)
+    assert_fits(page)
+
+    # Given an appointment the practice holds that was booked by phone, at a practice that
+    # has refused online cancelling
+    practice = SandboxPractice.objects.get(ods_code=HOME)
+    phoned = sandbox.make_slots(sandbox.make_schedule(practice), tomorrow_at(15), 1)
+    body = sandbox.appointment_body(phoned, description="Booked by phone")
+    held = sandbox_appointments.book(practice, parse_new_appointment(json.dumps(body).encode()))
+    surgeries.switch(HOME, cancellation_disabled=True)
+
+    # When the patient opens it from their appointments and asks to cancel it
+    page.goto("/appointments/")
+    main(page).get_by_role("link", name=re.compile(r"^3pm ")).click()
+    expect(page).to_have_title(re.compile(r"^Appointment at 3pm "))
+    assert_no_axe_violations(page)
+    assert_fits(page)
+    page.goto(f"/appointments/{HOME}/{held.pk}/cancel/")
+    page.get_by_label("Why are you cancelling?").fill("Feeling better")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
+
+    # Then the refusal, and the appointment afterwards, are accessible and fit the screen
+    expect(main(page)).to_contain_text("cancelled online")
+    assert_no_axe_violations(page)
+    page.goto(f"/appointments/{HOME}/{held.pk}/")
+    expect(page.get_by_role("button", name="Cancel this appointment")).to_have_count(0)
+    assert_no_axe_violations(page)
+    assert_fits(page)
