@@ -11,6 +11,7 @@ from booking_site.common.formatting import (
     practitioner_label,
     when_label,
 )
+from booking_site.common.labels import is_clear, patient_slot_type
 
 
 def slot_summary(slot: dict) -> dict:
@@ -23,7 +24,9 @@ def slot_summary(slot: dict) -> dict:
         # Follows "at": "Blood test at 8:40am tomorrow, Tuesday 1 December 2026".
         "when": when_label(start),
         "duration": duration_label(minutes),
-        "slot_type": slot.get("slot_type") or "Appointment",
+        "slot_type": patient_slot_type(slot.get("slot_type"), slot.get("schedule_type")),
+        # The session's name (e.g. "Duty doctor"), when it says more than the type shown.
+        "session": _session(slot),
         "channel": channel_label(slot.get("delivery_channel")),
         "practitioner": practitioner_label(
             slot.get("practitioner", ""),
@@ -33,6 +36,12 @@ def slot_summary(slot: dict) -> dict:
         "location": ", ".join(part for part in where if part),
         "practice": slot.get("practice_name", ""),
     }
+
+
+def _session(slot: dict) -> str:
+    name = (slot.get("schedule_type") or "").strip()
+    shown = patient_slot_type(slot.get("slot_type"), name)
+    return name if is_clear(name) and name not in shown else ""
 
 
 # The tag each status shows with; grey for the rest.

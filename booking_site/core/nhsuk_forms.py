@@ -117,9 +117,7 @@ class DateField(forms.MultiValueField):
         if not_real:
             errors.append(_date_error(f"{self.name.capitalize()} must be a real date", not_real))
         if short_year:
-            errors.append(
-                _date_error(f"The year of {self.name} must include 4 numbers", ["year"])
-            )
+            errors.append(_date_error(f"The year of {self.name} must include 4 numbers", ["year"]))
         if errors:
             raise forms.ValidationError(errors)
         try:

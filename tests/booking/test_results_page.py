@@ -152,3 +152,22 @@ def test_a_slot_type_in_diary_jargon_is_shown_by_its_session_name(world):
 
     assert "EMBARGO" not in page
     assert "<strong>Duty doctor appointment</strong>" in page
+
+
+def test_the_session_name_and_a_phone_appointments_where_on_check_answers(world):
+    practice = world.sandbox_practices["A20047"]
+    schedule = sandbox.make_schedule(practice, service_category="Duty doctor")
+    sandbox.make_slots(schedule, tomorrow_at(9), 1, delivery_channel="Telephone")
+    client = signed_in(world.patient)
+    search(client)
+    results = client.get("/book/times/").content.decode().replace("&amp;", "&")
+    [choose] = re.findall(r'href="(/book/details/\?[^"]+)"', results)
+    client.get(choose)
+    assert "(Duty doctor)" in client.get("/book/details/").content.decode()
+    client.post("/book/details/", {"reason": "Cough", "note": "", "phone": "0113 496 0000"})
+
+    check = client.get("/book/check/").content.decode()
+
+    assert "General appointment (Duty doctor), 10 minutes" in check
+    assert "The practice will phone you on 0113 496 0000" in check
+    assert "1 Surgery Lane" not in check

@@ -53,7 +53,10 @@ def test_the_chosen_time_reads_after_at_with_no_doubled_on(world):
 
     html = client.get("/book/details/").content.decode()
 
-    assert f"<strong>Blood test</strong> at 8:40am tomorrow, {day_label(tomorrow())}" in html
+    assert (
+        f"<strong>Blood test</strong> (Morning surgery) at 8:40am tomorrow, {day_label(tomorrow())}"
+        in html
+    )
     assert not re.search(r"\bon \S+(am|pm|midday|midnight) on\b", html)
 
 
