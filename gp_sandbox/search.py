@@ -104,17 +104,19 @@ def slot_search_body(practice: Practice, query: SlotQuery, now: datetime.datetim
 
 
 def appointment_bundle(practice: Practice, nhs_number: str, dates: AppointmentRange) -> dict:
-    """The patient's appointments at this practice starting within the dates, cancelled too."""
+    """The patient's appointments at this practice starting within the dates, cancelled too,
+    and with ``past_limit`` that many of the latest before them."""
+    theirs = Appointment.objects.filter(practice=practice, patient_nhs_number=nhs_number)
+    related = ("slots__schedule__location", "slots__schedule__practitioner")
     appointments = list(
-        Appointment.objects.filter(
-            practice=practice,
-            patient_nhs_number=nhs_number,
-            start__gte=dates.start,
-            start__lt=dates.end,
-        )
-        .prefetch_related("slots__schedule__location", "slots__schedule__practitioner")
+        theirs.filter(start__gte=dates.start, start__lt=dates.end)
+        .prefetch_related(*related)
         .order_by("start", "pk")
     )
+    if dates.past_limit:
+        past = theirs.filter(start__lt=dates.start).prefetch_related(*related)
+        latest = list(past.order_by("-start", "-pk")[: dates.past_limit])
+        appointments = latest[::-1] + appointments
     resources = [fhir_responses.appointment_resource(appointment) for appointment in appointments]
     schedules = _unique([slot.schedule for a in appointments for slot in a.slots.all()])
     if dates.include_location:

@@ -249,6 +249,8 @@ class AppointmentRange:
     last: datetime.date
     include_practitioner: bool
     include_location: bool
+    # ``past-appt-limit`` (PFS, optional): also up to this many appointments before ``first``.
+    past_limit: int = 0
 
     @property
     def start(self) -> datetime.datetime:
@@ -297,7 +299,27 @@ def parse_appointment_range(query: QueryDict, today: datetime.date) -> Appointme
         last=dates["le"],
         include_practitioner=APPOINTMENT_INCLUDE_PRACTITIONER in recurse,
         include_location=APPOINTMENT_INCLUDE_LOCATION in recurse,
+        past_limit=_past_limit(query),
     )
+
+
+_MAX_PAST_LIMIT = 1000
+
+
+def _past_limit(query: QueryDict) -> int:
+    """``past-appt-limit``: at most one, a whole number from 1 to 1000; absent means none (this
+    sandbox returns past appointments only when asked, CONFORMANCE §5.1)."""
+    values = query.getlist("past-appt-limit")
+    if not values:
+        return 0
+    if len(values) > 1:
+        raise _invalid_parameter("Send past-appt-limit once")
+    value = values[0]
+    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= _MAX_PAST_LIMIT:
+        raise _invalid_parameter(
+            f"past-appt-limit {value!r} must be a whole number from 1 to {_MAX_PAST_LIMIT}"
+        )
+    return int(value)
 
 
 # --- Book (§3.1, §7.9–7.12) ----------------------------------------------------------------

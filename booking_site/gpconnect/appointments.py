@@ -180,13 +180,15 @@ async def patient_appointments(
     date_range: DateRange,
     *,
     correlation_id: str | None = None,
+    past_limit: int = 0,
 ) -> tuple[BookedAppointment, ...]:
     """The patient's appointments at the practice starting in ``date_range``, cancelled ones
-    included, earliest first. Days before today are left out (providers refuse them)."""
+    included, earliest first. Days before today are left out (providers refuse them); with
+    ``past_limit``, up to that many past appointments come too (``past-appt-limit``, PFS)."""
     start = max(date_range.start, timezone.localdate())
     if date_range.end < start:
         return ()
-    query = requests.appointments_query(DateRange(start, date_range.end))
+    query = requests.appointments_query(DateRange(start, date_range.end), past_limit=past_limit)
     reply = await sessions.current().exchange(
         practice_ods=practice.ods_code,
         operation=LIST,

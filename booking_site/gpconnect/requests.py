@@ -43,15 +43,17 @@ def slot_search_query(window: DateRange, cfg: ClientConfig) -> str:
     )
 
 
-def appointments_query(date_range: DateRange) -> str:
-    return encode_query(
-        [
-            ("start", f"ge{date_range.start.isoformat()}"),
-            ("start", f"le{date_range.end.isoformat()}"),
-            ("_include:recurse", "Appointment:actor:Practitioner"),
-            ("_include:recurse", "Appointment:actor:Location"),
-        ]
-    )
+def appointments_query(date_range: DateRange, *, past_limit: int = 0) -> str:
+    pairs = [
+        ("start", f"ge{date_range.start.isoformat()}"),
+        ("start", f"le{date_range.end.isoformat()}"),
+        ("_include:recurse", "Appointment:actor:Practitioner"),
+        ("_include:recurse", "Appointment:actor:Location"),
+    ]
+    if past_limit:
+        # PFS only (CONFORMANCE §5.1): also up to this many past appointments.
+        pairs.append(("past-appt-limit", str(past_limit)))
+    return encode_query(pairs)
 
 
 def fhir_datetime(value: datetime) -> str:

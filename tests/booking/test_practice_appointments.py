@@ -1,6 +1,7 @@
 """Your appointments as the practice holds them: booked anywhere, in any participant shape, and
 a cancellation that says it cannot be done before asking why."""
 
+import datetime
 import json
 
 import pytest
@@ -241,3 +242,26 @@ def test_a_telephone_appointment_shows_no_surgery_address(world):
 
     assert "1 Surgery Lane" not in page.split("Where", 1)[1].split("</dd>", 1)[0]
     assert "The practice will phone you" in page
+
+
+def _moved_into_the_past(appointment: SandboxAppointment, days: int) -> None:
+    """As if it had been booked (by phone) for ``days`` ago."""
+    shift = datetime.timedelta(days=days)
+    appointment.start -= shift
+    appointment.end -= shift
+    appointment.resource["start"] = appointment.start.isoformat()
+    appointment.resource["end"] = appointment.end.isoformat()
+    appointment.save()
+
+
+def test_a_past_appointment_the_practice_holds_is_listed_under_past(world, booked):
+    client, booking = booked
+    held = booked_at_the_practice(world, tomorrow_at(10, 30))
+    _moved_into_the_past(held, days=10)
+
+    html = client.get("/appointments/").content.decode()
+
+    upcoming, past = html.split("Upcoming", 1)[1].split("Past", 1)
+    assert f"/appointments/{booking.pk}/" in upcoming
+    assert f"/appointments/A20047/{held.pk}/" not in upcoming
+    assert f"/appointments/A20047/{held.pk}/" in past

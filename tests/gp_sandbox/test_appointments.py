@@ -272,3 +272,37 @@ def test_retrieve_for_a_patient_the_practice_system_does_not_know_finds_no_patie
     response = stranger.appointments(factories.THIRD_NHS_NUMBER, WEEK)
 
     assert_outcome(response, 404, "PATIENT_NOT_FOUND", factories.THIRD_NHS_NUMBER)
+
+
+def test_past_appt_limit_adds_the_latest_past_appointments(api, schedule, clock):
+    oldest = book(api, schedule, "2027-03-23 09:00")
+    older = book(api, schedule, "2027-03-24 09:00")
+    latest = book(api, schedule, "2027-03-25 09:00")
+    upcoming = book(api, schedule, "2027-03-29 09:00")
+    clock.set(uk("2027-03-26 08:00"))
+
+    response = api.appointments(
+        factories.PATIENT_NHS_NUMBER, "start=ge2027-03-26&start=le2027-04-02&past-appt-limit=2"
+    )
+    without = api.appointments(
+        factories.PATIENT_NHS_NUMBER, "start=ge2027-03-26&start=le2027-04-02"
+    )
+
+    assert [a["id"] for a in entries(response.json())] == [
+        older["id"],
+        latest["id"],
+        upcoming["id"],
+    ]
+    assert [a["id"] for a in entries(without.json())] == [upcoming["id"]]
+    assert oldest["id"] not in {a["id"] for a in entries(response.json())}
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "two", "1001", "2&past-appt-limit=3"])
+def test_a_bad_past_appt_limit_is_an_invalid_parameter(api, limit):
+    response = api.appointments(
+        factories.PATIENT_NHS_NUMBER,
+        f"start=ge2027-03-22&start=le2027-03-28&past-appt-limit={limit}",
+    )
+
+    assert response.status_code == 422
+    assert response.json()["issue"][0]["details"]["coding"][0]["code"] == "INVALID_PARAMETER"

@@ -42,6 +42,10 @@ _SETTLED = (Booking.Status.BOOKED, Booking.Status.CANCELLED)
 _REFUSAL_ERRORS = {kind: error for error, kind in _REFUSALS.items()}
 
 
+# How many past appointments each practice is asked for (past-appt-limit, CONFORMANCE §5.1).
+PAST_APPOINTMENTS = 20
+
+
 def patient_of(user: User) -> gpconnect.Patient:
     """The patient as GP Connect calls see them: NHS login's NHS number and ID token. An account
     without them (proved below P9 since, or made by the old sign-up) acts for nobody."""
@@ -232,9 +236,9 @@ async def practices_of(user: User, bookings: list[Booking] | None = None) -> lis
 
 
 async def your_appointments(user: User, *, correlation_id: str) -> YourAppointments:
-    """Every appointment the patient's practices hold for them from today on (the retrieve
-    call, all practices at once), with the site's own rows: a booking still being confirmed as
-    its row says (docs/adr/0011), and the past ones, which practices are not asked for."""
+    """Every appointment the patient's practices hold for them from today on, and their latest
+    past ones (the retrieve call with past-appt-limit, all practices at once), with the site's
+    own rows: a booking still being confirmed as its row says (docs/adr/0011)."""
     bookings = [b async for b in bookings_for(user)]
     practices = await practices_of(user, bookings)
     patient = patient_of(user)
@@ -243,7 +247,11 @@ async def your_appointments(user: User, *, correlation_id: str) -> YourAppointme
     outcomes = await asyncio.gather(
         *(
             gpconnect.patient_appointments(
-                endpoint_for(p), patient, ahead, correlation_id=correlation_id
+                endpoint_for(p),
+                patient,
+                ahead,
+                correlation_id=correlation_id,
+                past_limit=PAST_APPOINTMENTS,
             )
             for p in practices
         ),
