@@ -111,7 +111,12 @@ def expect_redirect(response: httpx.Response, path: str) -> None:
     assert response.headers["location"] == path, f"{where} sent the patient elsewhere"
 
 
-def check_answers(patient: Patient, here: str, there: str, slot_id: int) -> str:
+def signed_answers(page: httpx.Response) -> str:
+    """The check-answers page's signed reference to what it books (issue 17)."""
+    return re.search(r'name="answers" value="([^"]+)"', page.text).group(1)
+
+
+def check_answers(patient: Patient, here: str, there: str, slot_id: int) -> dict[str, str]:
     """Go from the start of the journey to "Check your answers" for the slot, alternating
     between the two instances at each request; the CSRF token of the check page's form."""
     expect_redirect(patient.get(f"{here}/book/"), "/book/where/")
@@ -137,7 +142,7 @@ def check_answers(patient: Patient, here: str, there: str, slot_id: int) -> str:
     expect_redirect(answer, "/book/check/")
     check = patient.get(f"{here}/book/check/")
     assert heading(check) == "Check your answers before booking"
-    return csrf_token(check)
+    return {"csrfmiddlewaretoken": csrf_token(check), "answers": signed_answers(check)}
 
 
 def test_patients_racing_for_one_time_across_two_instances_book_it_once(
@@ -181,9 +186,7 @@ def test_patients_racing_for_one_time_across_two_instances_book_it_once(
         def book(n: int) -> httpx.Response:
             barrier.wait()
             site = sites[n % 2]
-            return patients[n].post(
-                f"{site.url}/book/check/", {"csrfmiddlewaretoken": tokens[n]}, follow=True
-            )
+            return patients[n].post(f"{site.url}/book/check/", tokens[n], follow=True)
 
         with ThreadPoolExecutor(max_workers=len(patients)) as pool:
             finals = list(pool.map(book, range(len(patients))))
