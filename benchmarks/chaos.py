@@ -359,14 +359,15 @@ def told_by(status: int, text: str) -> str:
     return f"other: {status} {title or text[:60]!r}"
 
 
-def press_book(patient: Patient, send, token: str) -> None:
-    """Press "Book appointment": what the next page says, or "no answer"."""
+def press_book(patient: Patient, send, check_page: str) -> None:
+    """Press "Book appointment" on this check-answers page (its CSRF token and its signed
+    answers): what the next page says, or "no answer"."""
     import httpx
 
+    answers = re.search(r'name="answers" value="([^"]+)"', check_page)
+    form = {"csrfmiddlewaretoken": csrf_token(check_page), "answers": answers[1] if answers else ""}
     try:
-        final = send(
-            "POST", "/book/check/", data={"csrfmiddlewaretoken": token}, follow_redirects=True
-        )
+        final = send("POST", "/book/check/", data=form, follow_redirects=True)
     except httpx.HTTPError:
         patient.told.append("no answer")
         return
@@ -424,7 +425,7 @@ def book(patient: Patient, base: str, faults: Faults) -> Patient:
                 if token is None:
                     raise RuntimeError(f"check page {check.status_code}")
                 patient.attempted = True
-                press_book(patient, send, token)
+                press_book(patient, send, check.text)
                 # Every other patient, shown an error page, no answer or "being confirmed", goes
                 # back and presses Book again; the others walk away and look later.
                 if patient.told[-1] in AGAIN and patient.n % 2 == 0:
@@ -438,7 +439,7 @@ def book(patient: Patient, base: str, faults: Faults) -> Patient:
                     if token is None:  # sent on to the confirmation: what does it say?
                         patient.told.append(told_by(check.status_code, check.text))
                     else:
-                        press_book(patient, send, token)
+                        press_book(patient, send, check.text)
                 return patient
             except (httpx.HTTPError, RuntimeError) as error:
                 patient.note = str(error) or type(error).__name__
