@@ -34,11 +34,6 @@ _NOT_CARRIED = {ACTIVE_UNTIL, RESUME, RESUMED_FORM, PENDING_SIGN_IN}
 _REFRESH_AFTER_SECONDS = 60
 
 
-def seconds_left(request: HttpRequest) -> int | None:
-    """How long the signed-in session has left (set by the middleware), or None."""
-    return getattr(request, "signed_in_seconds_left", None)
-
-
 def current_page(request: HttpRequest) -> str:
     """The page the person is on: for an htmx fragment, the page that asked for it."""
     if getattr(request, "htmx", False) and request.htmx.current_url_abs_path:

@@ -44,29 +44,6 @@ def _session(slot: dict) -> str:
     return name if is_clear(name) and name not in shown else ""
 
 
-# The tag each status shows with; grey for the rest.
-_TAG_CLASSES = {
-    "booked": "nhsuk-tag--green",
-    "unknown": "nhsuk-tag--blue",
-    "failed": "nhsuk-tag--red",
-}
-
-
-def booking_view(booking) -> dict:
-    """A stored booking's display fields, formatted."""
-    slot = {**booking.details, "start": booking.start.isoformat(), "end": booking.end.isoformat()}
-    return {
-        **slot_summary(slot),
-        "tag": {
-            "text": booking.get_status_display(),
-            "classes": _TAG_CLASSES.get(booking.status, "nhsuk-tag--grey"),
-        },
-        "reason": booking.details.get("description") or booking.details.get("asked_reason", ""),
-        "note": booking.details.get("comment", ""),
-        "phone": booking.details.get("phone", ""),
-    }
-
-
 _CANCEL_MESSAGES = {
     gpconnect.TooLateToCancel: (
         "It's too late to cancel this appointment online. Phone the practice to cancel it."

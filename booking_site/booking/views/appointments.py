@@ -26,7 +26,7 @@ from booking_site.booking.services.appointments import Shown
 from booking_site.common import practice_search
 from booking_site.core.rendering import render
 
-# --- Display (what ``presenters.booking_view`` gives, for any appointment shown) ---------------
+# --- Display: any appointment shown, a site booking or one known only at the practice ----------
 
 # The words and tag colour for each status; grey for the rest.
 _SITE_TAGS = {
