@@ -41,8 +41,8 @@ setup: $(BIN)/.installed build/frontend/.built
 	$(MANAGE) migrate --no-input
 	$(MANAGE) collectstatic --no-input --verbosity 0
 
-# The task worker (settling bookings whose outcome is not yet known) runs beside the server and
-# is stopped when the server stops.
+# The task worker (settling bookings whose outcome is not yet known, sending messages) and the
+# clock that enqueues the earlier-appointment alert cycle run beside the server, and stop with it.
 run: setup
 	$(MANAGE) generate_keys
 	$(MANAGE) seed_sandbox --if-empty
@@ -51,6 +51,7 @@ run: setup
 	$(MANAGE) seed_demo_accounts --patients var/sandbox-directory.json
 	trap 'kill 0' EXIT; \
 	(while true; do $(MANAGE) db_worker --no-reload; sleep 2; done) & \
+	(while true; do $(MANAGE) run_clock; sleep 2; done) & \
 	DJANGO_ENV=local $(BIN)/uvicorn booking_site.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 # Browser tests drive Debian's chromium. Install it when we can; say so loudly when we cannot.

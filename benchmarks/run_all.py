@@ -1,11 +1,12 @@
-"""Run the benchmarks of issue 13 (and issue 3's parse bound), one after the other.
+"""Run the benchmarks of issue 13 (and issue 3's parse bound, issue 18's alert cycle), one
+after the other.
 
     .venv/bin/python benchmarks/run_all.py        (or: make bench)
     .venv/bin/python benchmarks/run_all.py client throughput     (some of them, by name)
 
 Each runs in its own process, with its own throwaway database, ports and servers, prints its
 table, and exits non-zero if it misses a target; this exits non-zero if any did, and ends with
-the five figures of issue 13 in one table (docs/performance.md explains them).
+the five figures of issue 13 and issue 18's in one table (docs/performance.md explains them).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("results_page", "throughput", "hanging_practice", "client", "parse")
+BENCHMARKS = ("results_page", "throughput", "hanging_practice", "client", "parse", "alerts")
 TIME_LIMIT_SECONDS = 180
 
-# The lines of the scripts' tables that carry issue 13's five figures: what they start with,
-# and what else they must hold.
+# The lines of the scripts' tables that carry issue 13's five figures and issue 18's: what they
+# start with, and what else they must hold.
 FIGURES = (
     ("1", "results_page", "page / slowest practice", ""),
     ("1", "results_page", "first 'Choose' link - fastest practice", ""),
@@ -32,6 +33,8 @@ FIGURES = (
     ("3", "hanging_practice", "[3] loaded p95 / no-load p95", ""),
     ("4", "client", "client CPU / json.loads", ""),
     ("5", "client", "search / slowest practice", "(no target)"),
+    ("18", "alerts", "most searches of one practice and window", ""),
+    ("18", "alerts", "[18] alert cycle / federated search", ""),
 )
 
 
@@ -59,7 +62,7 @@ def main() -> int:
         if holding in line
     ]
     if figures:
-        print("\n=== Issue 13's figures (median, worst, target)")
+        print("\n=== Issue 13's figures and issue 18's (median, worst, target)")
         for number, line in figures:
             print(f"  {line}" if line.startswith("[") else f"  [{number}] {line}")
     return 0 if all(verdict == "PASS" for _, verdict, _ in outcomes) else 1

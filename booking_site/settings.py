@@ -7,6 +7,7 @@ The environment is read here, once, through the typed helpers in ``booking_site.
 
 import datetime
 import os
+import uuid
 from pathlib import Path
 
 import dj_database_url
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "booking_site.practices",
     "booking_site.booking",
     "booking_site.availability",
+    "booking_site.notifications",
 ]
 
 AUTH_USER_MODEL = "accounts.User"
@@ -355,5 +357,51 @@ MIDDLEWARE.append("booking_site.accounts.timeout.SessionTimeout")
 # of bookings whose outcome is not yet known runs there (booking_site/booking/tasks.py).
 INSTALLED_APPS.append("django_tasks_db")
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# --- GOV.UK Notify: confirmations, reminders and earlier-appointment alerts ---------------------
+# Sent with Notify's official client (booking_site/notifications/), from the task worker only.
+# Unset with the sandbox enabled, the base URL is the origin of SANDBOX_BASE_URL, where the
+# sandbox's stand-in serves Notify's REST API (/v2/notifications/...), and the key is one the
+# stand-in accepts. Notify's API keys look like <name>-<service id>-<secret>.
+NOTIFY_BASE_URL = env_str("NOTIFY_BASE_URL", "")
+NOTIFY_API_KEY = env_str("NOTIFY_API_KEY") or "booking_site_sandbox-{}-{}".format(
+    uuid.uuid5(uuid.NAMESPACE_URL, f"{SECRET_KEY}:notify-service"),
+    uuid.uuid5(uuid.NAMESPACE_URL, f"{SECRET_KEY}:notify-secret"),
+)
+# The Notify templates the site sends, by name; their text is written in Notify (the sandbox's
+# stand-in holds the same text: gp_sandbox/notify/templates.py). Each id can be set on its own.
+NOTIFY_TEMPLATE_NAMES = (
+    "booking_confirmed_email",
+    "booking_confirmed_sms",
+    "booking_cancelled_email",
+    "booking_cancelled_sms",
+    "reminder_email",
+    "reminder_sms",
+    "earlier_appointment_email",
+    "earlier_appointment_sms",
+)
+NOTIFY_TEMPLATE_IDS = {
+    name: env_str(f"NOTIFY_TEMPLATE_{name.upper()}")
+    or str(uuid.uuid5(uuid.NAMESPACE_URL, f"booking-site:notify-template:{name}"))
+    for name in NOTIFY_TEMPLATE_NAMES
+}
+# Where links in messages point: this site's public address. Unset with the sandbox enabled: the
+# origin of SANDBOX_BASE_URL (the sandbox is served by the same process as the site).
+SITE_URL = env_str("SITE_URL", "")
+if IS_PRODUCTION and not SANDBOX_ENABLED:
+    _notify = ["NOTIFY_BASE_URL", "NOTIFY_API_KEY", "SITE_URL"]
+    _notify += [f"NOTIFY_TEMPLATE_{name.upper()}" for name in NOTIFY_TEMPLATE_NAMES]
+    _missing = [name for name in _notify if not os.environ.get(name)]
+    if _missing:
+        raise ImproperlyConfigured(
+            f"{', '.join(_missing)} must be set in production (Notify, its templates, this site)"
+        )
+# Earlier-appointment alerts: every practice is searched on behalf of all watchers at most once
+# in this many seconds (the per-practice request budget), and the alert cycle runs this often.
+ALERT_SEARCH_BUDGET_SECONDS = env_int("ALERT_SEARCH_BUDGET_SECONDS", 5 * 60)
+ALERT_CYCLE_SECONDS = env_int("ALERT_CYCLE_SECONDS", 60)
+# The stand-in's keys: the one it accepts (the site's by default).
+SANDBOX_NOTIFY_API_KEY = env_str("SANDBOX_NOTIFY_API_KEY") or NOTIFY_API_KEY
+
 # How many upcoming appointments one patient may hold at one practice through the site.
 MAX_UPCOMING_BOOKINGS_PER_PRACTICE = env_int("MAX_UPCOMING_BOOKINGS_PER_PRACTICE", 2)

@@ -8,6 +8,8 @@ from gp_sandbox.models import (
     IdempotentRequest,
     Location,
     LoginIdentity,
+    NotifyBehaviour,
+    NotifyMessage,
     Patient,
     Practice,
     Practitioner,
@@ -182,4 +184,51 @@ class LoginIdentityAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(NotifyMessage)
+class NotifyMessageAdmin(admin.ModelAdmin):
+    """What the GOV.UK Notify stand-in accepted: read-only, and deletable to forget it. The
+    mail-catcher page (/sandbox/notify/) shows the same messages as a patient reads them."""
+
+    list_display = ("created_at", "type", "recipient", "template_name", "reference", "status")
+    list_filter = ("type", "template_name", "status")
+    search_fields = ("recipient", "reference")
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "created_at",
+        "type",
+        "recipient",
+        "template_name",
+        "template_id",
+        "template_version",
+        "reference",
+        "status",
+        "personalisation",
+        "subject",
+        "body",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(NotifyBehaviour)
+class NotifyBehaviourAdmin(admin.ModelAdmin):
+    """The Notify stand-in's failure switch: a single row."""
+
+    list_display = ("__str__", "fail_with")
+    list_editable = ("fail_with",)
+    list_display_links = ("__str__",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not NotifyBehaviour.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -373,3 +373,8 @@ class UsedClientAssertion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client_id} {self.jti}"
+
+
+# The GOV.UK Notify stand-in's tables, defined beside its code and imported here so that they
+# belong to this app.
+from gp_sandbox.notify.models import NotifyBehaviour, NotifyMessage  # noqa: E402, F401

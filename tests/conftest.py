@@ -3,6 +3,8 @@ from django.core.cache import cache
 
 from booking_site.core.keys import ensure_keys
 from booking_site.gpconnect import caching
+from booking_site.notifications import notify
+from tests.notify_stand_in import InProcessNotify
 
 
 def pytest_configure(config):
@@ -21,3 +23,11 @@ def _empty_cache():
     yield
     cache.clear()
     caching.forget_recent()
+
+
+@pytest.fixture(autouse=True)
+def _notify_in_process():
+    """Messages the worker sends reach the sandbox's Notify stand-in in this process, through
+    Notify's real client (tests/notify_stand_in.py), as they reach it over HTTP under `make run`."""
+    with notify.use_adapter(InProcessNotify()):
+        yield

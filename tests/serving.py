@@ -59,6 +59,28 @@ class SiteServer:
     caches: dict[str, Any]
     # Its SANDBOX_BASE_URL: whose NHS login stand-in issues its patients' ID tokens.
     sandbox_url: str
+    # The environment it was started with: a worker beside it gets the same.
+    environment: dict[str, str]
+
+    def manage(self, *arguments: str) -> str:
+        """Run a management command as a process beside the server, as `make run` runs the task
+        worker and the clock, with the server's environment; what it printed."""
+        done = subprocess.run(  # noqa: S603 (our own command, no shell)
+            [sys.executable, "manage.py", *arguments],
+            cwd=ROOT,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, output
+        return output
+
+    def run_worker(self) -> str:
+        """The task worker, once through every task due now."""
+        return self.manage("db_worker", "--batch", "--no-startup-delay", "--no-reload")
 
     def log_size(self) -> int:
         """Where the log ends now: give it to `output_since` to read what comes after."""
@@ -147,7 +169,14 @@ def serving(
         process = subprocess.Popen(  # noqa: S603 (our own command, no shell)
             command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT
         )
-    server = SiteServer(url=url, process=process, log=log, caches=caches, sandbox_url=sandbox_url)
+    server = SiteServer(
+        url=url,
+        process=process,
+        log=log,
+        caches=caches,
+        sandbox_url=sandbox_url,
+        environment=environment,
+    )
     try:
         _wait_until_serving(server)
         yield server

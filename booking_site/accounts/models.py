@@ -27,6 +27,14 @@ class User(AbstractUser):
     email_verified = models.BooleanField(default=False)
     phone_number = models.CharField(max_length=20, blank=True)
     phone_number_verified = models.BooleanField(default=False)
+    # How the patient wants to hear about their appointments ("" until they choose: email when
+    # NHS login verified one; see booking_site.notifications.contact).
+    contact_by = models.CharField(
+        "messages by",
+        max_length=8,
+        choices=[("email", "Email"), ("sms", "Text message"), ("none", "No messages")],
+        blank=True,
+    )
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     registered_practice = models.ForeignKey(

@@ -201,3 +201,24 @@ class CancelForm(forms.Form):
         if len(reason) > NOTE_MAX:
             raise forms.ValidationError(f"Your reason must be {NOTE_MAX} characters or fewer")
         return reason
+
+
+class AlertForm(forms.Form):
+    """Until when to be told of an earlier appointment: at most 8 weeks ahead."""
+
+    until = DateField(
+        name="the last day of the alert",
+        label="Until when should we look?",
+        help_text="We will stop looking after this day. It can be up to 8 weeks from today.",
+    )
+
+    def clean_until(self) -> datetime.date:
+        until = self.cleaned_data["until"]
+        today = timezone.localdate()
+        if until < today:
+            raise forms.ValidationError("The last day must be today or in the future")
+        if until > today + datetime.timedelta(weeks=MAX_WEEKS_AHEAD):
+            raise forms.ValidationError(
+                f"The last day must be no more than {MAX_WEEKS_AHEAD} weeks from today"
+            )
+        return until

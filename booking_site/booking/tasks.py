@@ -108,3 +108,15 @@ def mark_unknown(
             status=Booking.Status.UNKNOWN, last_problem=problem, updated=timezone.now()
         )
         settle_booking.using(run_after=timezone.now() + delay).enqueue(booking_id)
+
+
+@task
+def send_reminder(booking_id: int) -> str:
+    """The day-before reminder (scheduled when the practice confirmed the booking): queued only
+    for a booking still booked and still to come, and only once however often this runs."""
+    from booking_site.booking import messages
+
+    booking = Booking.objects.select_related("practice", "patient").filter(pk=booking_id).first()
+    if booking is None:
+        return "no such booking"
+    return messages.remind(booking)

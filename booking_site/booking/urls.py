@@ -1,6 +1,6 @@
 from django.urls import path
 
-from booking_site.booking.views import appointments, booking, journey, results
+from booking_site.booking.views import alerts, appointments, booking, journey, results
 
 app_name = "booking"
 urlpatterns = [
@@ -13,7 +13,11 @@ urlpatterns = [
     path("book/details/", booking.details, name="details"),
     path("book/check/", booking.check, name="check"),
     path("book/taken/", booking.slot_taken, name="slot_taken"),
+    path("book/alert/", alerts.new_alert, name="new_alert"),
     path("appointments/", appointments.appointments, name="appointments"),
+    path("appointments/alerts/<uuid:pk>/", alerts.alert, name="alert"),
+    path("appointments/alerts/<uuid:pk>/end/", alerts.end_alert, name="end_alert"),
+    path("appointments/alerts/<uuid:pk>/search/", alerts.alert_search, name="alert_search"),
     path("appointments/<int:pk>/", appointments.appointment, name="appointment"),
     path("appointments/<int:pk>/confirmation/", appointments.confirmation, name="confirmation"),
     path("appointments/<int:pk>/calendar.ics", appointments.calendar_file, name="calendar"),

@@ -37,6 +37,25 @@ PRODUCTION_NHS_LOGIN = {
     "NHS_LOGIN_PRIVATE_KEY_FILE": "/run/secrets/nhs-login.pem",
     "GPCONNECT_TOKEN_URL": "https://api.service.nhs.uk/oauth2/token",
 }
+PRODUCTION_NOTIFY = {
+    "NOTIFY_API_KEY": (
+        "live-2a0c0c3e-8d4b-4a5e-9e55-0c4c3f1f2b10-6b3f1d2e-9c8a-4b7d-8e6f-5a4b3c2d1e0f"
+    ),
+    "NOTIFY_BASE_URL": "https://api.notifications.service.gov.uk",
+    "SITE_URL": "https://book.example.nhs.uk",
+    **{
+        f"NOTIFY_TEMPLATE_{name.replace('EARLIER', 'EARLIER_APPOINTMENT')}": (
+            f"{number:08d}-0000-4000-8000-000000000000"
+        )
+        for number, name in enumerate(
+            [
+                f"{kind}_{channel}"
+                for kind in ("BOOKING_CONFIRMED", "BOOKING_CANCELLED", "REMINDER", "EARLIER")
+                for channel in ("EMAIL", "SMS")
+            ]
+        )
+    },
+}
 
 
 def test_production_refuses_to_start_without_nhs_login():
@@ -49,8 +68,19 @@ def test_production_refuses_to_start_without_nhs_login():
     ) in result.stderr
 
 
-def test_production_defaults_are_secure():
+def test_production_refuses_to_start_without_notify():
     result = _load_settings(DJANGO_ENV="production", SECRET_KEY="x" * 50, **PRODUCTION_NHS_LOGIN)
+
+    assert result.returncode != 0
+    assert "NOTIFY_BASE_URL, NOTIFY_API_KEY, SITE_URL, NOTIFY_TEMPLATE_BOOKING_CONFIRMED_EMAIL" in (
+        result.stderr
+    )
+
+
+def test_production_defaults_are_secure():
+    result = _load_settings(
+        DJANGO_ENV="production", SECRET_KEY="x" * 50, **PRODUCTION_NHS_LOGIN, **PRODUCTION_NOTIFY
+    )
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "31536000", "False"]

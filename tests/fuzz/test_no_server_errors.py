@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
@@ -28,6 +29,8 @@ from booking_site.accounts.models import User
 from booking_site.asgi import application
 from booking_site.availability.services import practice_staff_group
 from booking_site.gpconnect import use_transport
+from booking_site.notifications import alerts
+from booking_site.notifications.models import Alert
 from booking_site.practices.models import Federation
 from booking_site.practices.models import Practice as SitePractice
 from gp_sandbox import factories as sandbox
@@ -142,7 +145,30 @@ CALLBACK = {
     "error_description": ["Nope"],
 }
 
-# (who, path with {ods}/{pk} holes, the fields and parameters it reads, its own methods)
+# The patient's alert (World makes it), and the signed "stop" link of its messages.
+ALERT_ID = "6f1c2b9e-4d3a-4c5b-8e7f-0a1b2c3d4e5f"
+DAYS = [_days(3).isoformat(), "0001-01-01", "9999-12-31", "x"]
+ALERT = {
+    **RESULTS,
+    "after": ["1", "-1", "9" * 30],
+    "earlier": [
+        f"{_days(5).isoformat()}T09:00:00+00:00",
+        "0001-01-01T00:00:00+00:00",
+        "9999-12-31T23:59:59-23:59",
+    ],
+    **date_parts("until"),
+}
+
+
+def stop_token() -> str:
+    return signing.dumps(ALERT_ID, salt=alerts.STOP_SALT)
+
+
+CONTACT = {"contact_by": ["email", "sms", "none", "x"], "next": ["/book/alert/", "//evil.example/"]}
+NOTIFY_SEND = {"email_address": ["a@example.com"], "phone_number": ["07700 900123"]}
+
+# (who, path with {ods}/{pk}/{alert}/{token} holes, the fields and parameters it reads, its own
+# methods)
 PAGES = [
     ("anonymous", "/", {}, ["GET"]),
     ("anonymous", "/account/sign-in/", {"next": ["/book/", "//evil.example/"]}, ["GET"]),
@@ -177,6 +203,20 @@ PAGES = [
         ["GET", "POST"],
     ),
     ("patient", "/appointments/{ods}/{pk}/cancel/confirm/", {"reason": ["x"]}, ["GET", "POST"]),
+    ("patient", "/book/alert/", ALERT, ["GET", "POST"]),
+    ("patient", "/appointments/alerts/{alert}/", {}, ["GET"]),
+    ("patient", "/appointments/alerts/{alert}/end/", {}, ["POST"]),
+    ("patient", "/appointments/alerts/{alert}/search/", {"day": DAYS}, ["GET"]),
+    ("patient", "/account/messages/", CONTACT, ["GET", "POST"]),
+    ("patient", "/account/messages/saved/", {}, ["GET"]),
+    ("anonymous", "/alerts/stop/{token}/", {}, ["GET", "POST"]),
+    ("anonymous", "/sandbox/notify/", {"to": ["example.com", "+447700"]}, ["GET"]),
+    ("anonymous", "/sandbox/notify/behaviour", {"fail_with": ["", "429", "500", "x"]}, ["POST"]),
+    ("anonymous", "/sandbox/notify/delete-all", {}, ["POST"]),
+    ("anonymous", "/v2/notifications", {"reference": ["x"], "older_than": ["y"]}, ["GET"]),
+    ("anonymous", "/v2/notifications/email", NOTIFY_SEND, ["POST"]),
+    ("anonymous", "/v2/notifications/sms", NOTIFY_SEND, ["POST"]),
+    ("anonymous", "/v2/notifications/{pk}", {}, ["GET"]),
     ("staff", "/staff/availability/", PREVIEW, ["GET"]),
     ("staff", "/staff/availability/practice/{ods}/", PREVIEW, ["GET"]),
     ("staff", "/staff/availability/free-slots.csv", PREVIEW, ["GET"]),
@@ -224,6 +264,9 @@ class World:
         )
         self.staff.groups.add(practice_staff_group())
         self.staff.staff_practices.set([home])
+        Alert.objects.create(id=ALERT_ID, patient=self.patient, until=_days(7)).practices.set(
+            [home]
+        )
         self.clients = {"anonymous": Client(), "patient": Client(), "staff": Client()}
 
     def client(self, who: str, *, journey: bool = False) -> Client:
@@ -269,7 +312,12 @@ def page_requests(draw):
     who, template, fields, methods = draw(st.sampled_from(PAGES))
     who = draw(st.sampled_from([who, who, "anonymous", "patient", "staff"]))
     method = draw(st.sampled_from(methods) | st.sampled_from(METHODS))
-    path = template.format(ods=quote(draw(path_text), safe=""), pk=quote(draw(path_text), safe=""))
+    path = template.format(
+        ods=quote(draw(path_text), safe=""),
+        pk=quote(draw(path_text), safe=""),
+        alert=quote(draw(st.sampled_from([ALERT_ID, ALERT_ID]) | path_text), safe=""),
+        token=quote(draw(st.sampled_from([stop_token()]) | path_text), safe=""),
+    )
     htmx = draw(st.booleans())
     return who, method, path, draw(parameters(fields)), htmx, draw(st.booleans())
 
@@ -537,9 +585,10 @@ def test_every_page_fragment_and_fhir_endpoint_is_in_the_lists_above():
     site |= {
         name
         for name in _view_names(get_resolver().url_patterns)
-        if name.split(":")[0] in {"accounts", "booking", "availability", "sandbox"}
+        if name.split(":")[0] in {"accounts", "booking", "availability", "sandbox", "notifications"}
     }
-    listed = {resolve(path.format(ods="A20047", pk="1")).view_name for _, path, _, _ in PAGES}
+    holes = {"ods": "A20047", "pk": "1", "alert": ALERT_ID, "token": "abc"}
+    listed = {resolve(path.format(**holes)).view_name for _, path, _, _ in PAGES}
     listed |= {
         resolve(f"/sandbox/A20047/FHIR/STU3/{endpoint}").view_name
         for endpoint in ("Slot", "Appointment", "Appointment/1", "Patient/9000000009/Appointment")

@@ -3,18 +3,24 @@ site keeps of its own bookings; and cancelling, with what the practices have ref
 
 import asyncio
 import datetime
+import logging
 import re
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
+from django.db import DatabaseError, transaction
 from django.db.models import Max, Q
 from django.http import Http404
 from django.utils import timezone
 
 from booking_site import gpconnect
 from booking_site.accounts.models import User
+from booking_site.booking import messages
 from booking_site.booking.models import Booking, CancellationRefusal
 from booking_site.practices.directory import endpoint_for, is_ods_code_shaped
 from booking_site.practices.models import Practice
+
+logger = logging.getLogger(__name__)
 
 # How far ahead "Your appointments" asks the practices (the retrieve call has no limit).
 LOOK_AHEAD_DAYS = 366
@@ -446,4 +452,18 @@ async def cancel(
     if shown.booking is not None:
         apply_reply(shown.booking, current)
         shown.booking.cancellation_reason = shown.booking.cancellation_reason or reason
-        await shown.booking.asave()
+    await sync_to_async(_record_cancelled)(user, shown)
+
+
+def _record_cancelled(user: User, shown: Shown) -> None:
+    """The practice's cancelled record on the site's row, and the message saying so (once, even
+    after a second press), in one transaction. The practice has cancelled it: a message that
+    cannot be stored is logged, never an error page."""
+    with transaction.atomic():
+        if shown.booking is not None:
+            shown.booking.save()
+        try:
+            with transaction.atomic():
+                messages.cancelled(user, shown)
+        except DatabaseError:
+            logger.exception("cancellation message for %s not queued", shown.appointment_id)

@@ -8,9 +8,12 @@ task (booking_site/booking/tasks.py) sends the same request again until the prac
 
 import enum
 
+from asgiref.sync import sync_to_async
+from django.db import transaction
 from django.utils import timezone
 
 from booking_site import gpconnect
+from booking_site.booking import messages
 from booking_site.booking.models import Booking
 from booking_site.booking.services.appointments import apply_reply, patient_of
 from booking_site.practices.directory import endpoint_for
@@ -87,6 +90,16 @@ async def _close(
             details=booking.details,
             cancellation_reason=booking.cancellation_reason,
         )
-    changed = await Booking.objects.filter(pk=booking.pk, status__in=Booking.OPEN).aupdate(**fields)
+    changed = await sync_to_async(_record)(booking, fields)
     if not changed:
         await booking.arefresh_from_db()
+
+
+def _record(booking: Booking, fields: dict) -> bool:
+    """Store the outcome on a row still open and, when the practice booked it, queue what
+    follows (confirmation, reminder), in one transaction: told once, and never lost."""
+    with transaction.atomic():
+        changed = Booking.objects.filter(pk=booking.pk, status__in=Booking.OPEN).update(**fields)
+        if changed and fields["status"] == Booking.Status.BOOKED:
+            messages.booked(booking)
+    return bool(changed)

@@ -23,8 +23,11 @@ from booking_site.booking.forms import CancelForm
 from booking_site.booking.models import Booking
 from booking_site.booking.services import appointments as services
 from booking_site.booking.services.appointments import Shown
+from booking_site.booking.views.alerts import alert_view
 from booking_site.common import practice_search
 from booking_site.core.rendering import render
+from booking_site.notifications import contact
+from booking_site.notifications.models import Alert
 
 # --- Display: any appointment shown, a site booking or one known only at the practice ----------
 
@@ -206,8 +209,20 @@ async def appointments(request: HttpRequest) -> HttpResponse:
             "past": listed(found.past),
             "called_off": listed(found.called_off),
             "unchecked": found.unchecked,
+            "alerts": await _alerts_of(request.user),
+            "contact": contact.describe(request.user),
         },
     )
+
+
+async def _alerts_of(user) -> list[dict]:
+    """The patient's alerts still looking, and their own way to end each one."""
+    found = (
+        Alert.objects.filter(patient=user, status=Alert.Status.ACTIVE)
+        .prefetch_related("practices")
+        .order_by("until")
+    )
+    return [alert_view(alert) async for alert in found]
 
 
 async def _appointment_page(request: HttpRequest, **where) -> HttpResponse:

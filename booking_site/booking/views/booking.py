@@ -21,6 +21,7 @@ from booking_site.booking.views.results import choose_href, search_scope
 from booking_site.common import practice_search
 from booking_site.common.results import SlotView
 from booking_site.core.rendering import render
+from booking_site.notifications.forms import ContactForm
 from booking_site.practices.directory import apractices_by_ods
 
 
@@ -107,6 +108,7 @@ async def check(request: HttpRequest) -> HttpResponse:
         # book twice; the confirmation page says which.
         return redirect("booking:confirmation", pk=existing.pk)
     if request.method == "POST":
+        await _keep_contact_choice(request)
         if existing is not None and existing.status == Booking.Status.FAILED:
             # That page's request was refused; trying again is a new request (the check page
             # the patient is sent back to has one).
@@ -120,8 +122,20 @@ async def check(request: HttpRequest) -> HttpResponse:
             "details": journey.details,
             "journey": journey,
             "answers": journeys.signed_for_check(journey, request.user.pk),
+            "contact_form": ContactForm(user=request.user),
         },
     )
+
+
+async def _keep_contact_choice(request: HttpRequest) -> None:
+    """How to hear about this booking, chosen on the check page (a choice that is not one of
+    the patient's options leaves theirs as it was)."""
+    if "contact_by" not in request.POST:
+        return
+    form = ContactForm(request.POST, user=request.user)
+    if form.is_valid() and form.cleaned_data["contact_by"] != request.user.contact_by:
+        request.user.contact_by = form.cleaned_data["contact_by"]
+        await request.user.asave(update_fields=["contact_by"])
 
 
 async def _confirm(

@@ -5,9 +5,10 @@ times is asked for again as each answers. ``request.htmx`` picks the region to r
 ``hx-get`` has an ordinary link behind it."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +20,12 @@ from booking_site.booking import journey as journeys
 from booking_site.booking.forms import MAX_WEEKS_AHEAD
 from booking_site.common import practice_search
 from booking_site.common.formatting import date_label
-from booking_site.common.results import PracticeStatusView, choose_query, results_context
+from booking_site.common.results import (
+    Filters,
+    PracticeStatusView,
+    choose_query,
+    results_context,
+)
 from booking_site.core.rendering import render
 from booking_site.practices.directory import afederation_practices, apractices_by_ods
 from booking_site.practices.models import Practice
@@ -58,6 +64,20 @@ def _status_links(practice: Practice) -> tuple[str, str]:
         reverse("booking:practice_status", args=[practice.ods_code]),
         f"{reverse('booking:choose_slot')}?retry={practice.ods_code}",
     )
+
+
+def alert_query(query: QueryDict, *, earlier: datetime.datetime | None = None, after=None) -> str:
+    """The alert page's address parameters: the results' channel and time-of-day filters and
+    the time to beat (the earliest shown, or a booking's)."""
+    filters = Filters.from_query(query)
+    pairs = [("time", v) for v in sorted(filters.times)]
+    pairs += [("channel", v) for v in sorted(filters.channels)]
+    pairs += [("practice", v) for v in sorted(filters.practices)]
+    if after is not None:
+        pairs.append(("after", str(after)))
+    elif earlier is not None:
+        pairs.append(("earlier", earlier.isoformat()))
+    return urlencode(pairs)
 
 
 def choose_href(slot: gpconnect.FreeSlot) -> str:
@@ -100,6 +120,12 @@ async def choose_slot(request: HttpRequest) -> HttpResponse:
         choose_href=choose_href,
     )
     context["progressive"] = progressive
+    earliest = context["earliest"]
+    context["alert_href"] = (
+        reverse("booking:new_alert")
+        + "?"
+        + alert_query(request.GET, earlier=earliest.slot.start if earliest else None)
+    )
     context["not_offered"] = await not_offered(request)
     # Practices still being asked when a page without JavaScript stopped waiting.
     context["not_answered"] = (
