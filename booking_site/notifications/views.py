@@ -2,7 +2,7 @@
 its message."""
 
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,12 +22,17 @@ async def contact_preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ContactForm(request.POST if request.method == "POST" else None, user=user)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    # Back to a page of this site only (a path: anything else is never taken for one).
+    if not next_url.startswith("/") or not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}
+    ):
         next_url = ""
     if request.method == "POST" and form.is_valid():
         user.contact_by = form.cleaned_data["contact_by"]
         await user.asave(update_fields=["contact_by"])
-        return redirect(next_url or "notifications:contact_saved")
+        if next_url:
+            return HttpResponseRedirect(next_url)
+        return redirect("notifications:contact_saved")
     return await render(
         request,
         "notifications/contact.jinja",

@@ -164,7 +164,10 @@ def stop_token() -> str:
     return signing.dumps(ALERT_ID, salt=alerts.STOP_SALT)
 
 
-CONTACT = {"contact_by": ["email", "sms", "none", "x"], "next": ["/book/alert/", "//evil.example/"]}
+CONTACT = {
+    "contact_by": ["email", "sms", "none", "x"],
+    "next": ["/book/alert/", "//evil.example/", "0", "booking:where"],
+}
 NOTIFY_SEND = {"email_address": ["a@example.com"], "phone_number": ["07700 900123"]}
 
 # (who, path with {ods}/{pk}/{alert}/{token} holes, the fields and parameters it reads, its own

@@ -299,6 +299,7 @@ def test_your_appointments_lists_alerts_and_the_patient_can_stop_one(world):
     page = client.get("/appointments/").content.decode()
     assert "Alerts for earlier appointments" in page
     assert f"/appointments/alerts/{alert.pk}/end/" in page
+    assert 'Stop alert<span class="nhsuk-u-visually-hidden">: Any time at Riverside' in page
     assert client.post(f"/appointments/alerts/{alert.pk}/end/").status_code == 302
 
     alert.refresh_from_db()
@@ -531,3 +532,15 @@ def test_the_clock_does_not_pile_up_cycles_while_no_worker_runs(world):
 
     cycles = DBTaskResult.objects.filter(task_path="booking_site.notifications.alerts.alert_cycle")
     assert cycles.count() == 1
+
+
+@pytest.mark.parametrize("after", ["9" * 30, "-1", "x", ""])
+def test_an_after_that_is_not_one_of_the_patients_bookings_is_ignored(world, after):
+    world.slots("A20047", tomorrow_at(9), 1)
+    client = signed_in(world.patient)
+    search(client)
+
+    page = client.get("/book/alert/", {"after": after})
+
+    assert page.status_code == 200
+    assert "Any time" in page.content.decode()

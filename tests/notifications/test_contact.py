@@ -83,8 +83,10 @@ def test_the_settings_page_returns_only_to_a_page_of_this_site(db):
     away = client.post(
         "/account/messages/", {"contact_by": "none", "next": "https://evil.example/"}
     )
+    not_a_path = client.post("/account/messages/", {"contact_by": "none", "next": "0"})
     assert back.url == "/book/alert/"
     assert away.url == "/account/messages/saved/"
+    assert not_a_path.url == "/account/messages/saved/"
 
 
 def test_the_choice_made_at_check_answers_is_kept_and_used(world):
