@@ -21,11 +21,18 @@ REMINDER_HOUR = 9
 
 def booked(booking: Booking) -> None:
     """The practice confirmed ``booking``: call in the transaction that records it (once)."""
+    _about(booking, Notification.Kind.BOOKING_CONFIRMED)
+    schedule_reminder(booking)
+    end_alerts_met_by(booking)
+
+
+def _about(booking: Booking, kind: Notification.Kind) -> Notification | None:
+    """Queue the confirmation or reminder of ``booking`` (once per appointment and kind)."""
     practice = booking.practice
-    messages.queue(
+    return messages.queue(
         booking.patient,
-        kind=Notification.Kind.BOOKING_CONFIRMED,
-        key=messages.appointment_key("booking_confirmed", practice, booking.appointment_id),
+        kind=kind,
+        key=messages.appointment_key(kind.value, practice, booking.appointment_id),
         practice=practice,
         fields=messages.appointment_fields(
             practice,
@@ -34,8 +41,6 @@ def booked(booking: Booking) -> None:
             reverse("booking:appointment", args=[booking.pk]),
         ),
     )
-    schedule_reminder(booking)
-    end_alerts_met_by(booking)
 
 
 def reminder_time(start: datetime.datetime) -> datetime.datetime:
@@ -46,6 +51,7 @@ def reminder_time(start: datetime.datetime) -> datetime.datetime:
 def schedule_reminder(booking: Booking) -> None:
     """Have the worker send the reminder the day before; none for one booked after that time
     (its confirmation has just gone)."""
+    # Imported here: the tasks module settles bookings, which queues these messages.
     from booking_site.booking.tasks import send_reminder
 
     due = reminder_time(booking.start)
@@ -63,19 +69,7 @@ def remind(booking: Booking) -> str:
             schedule_reminder(booking)
             return "moved: reminder scheduled for the day before its new time"
         return "not the day before: no reminder"  # "tomorrow" would be wrong
-    practice = booking.practice
-    queued = messages.queue(
-        booking.patient,
-        kind=Notification.Kind.REMINDER,
-        key=messages.appointment_key("reminder", practice, booking.appointment_id),
-        practice=practice,
-        fields=messages.appointment_fields(
-            practice,
-            booking.start,
-            booking.details,
-            reverse("booking:appointment", args=[booking.pk]),
-        ),
-    )
+    queued = _about(booking, Notification.Kind.REMINDER)
     return "reminder queued" if queued else "reminded already, or no messages wanted"
 
 
@@ -84,7 +78,9 @@ def cancelled(user, shown) -> None:
     messages.queue(
         user,
         kind=Notification.Kind.BOOKING_CANCELLED,
-        key=messages.appointment_key("booking_cancelled", shown.practice, shown.appointment_id),
+        key=messages.appointment_key(
+            Notification.Kind.BOOKING_CANCELLED.value, shown.practice, shown.appointment_id
+        ),
         practice=shown.practice,
         fields=messages.cancelled_fields(shown.practice, shown.start),
     )

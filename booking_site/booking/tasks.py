@@ -16,6 +16,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from booking_site import gpconnect
+from booking_site.booking import messages
 from booking_site.booking.models import Booking
 from booking_site.booking.services import settling
 from booking_site.common import practice_search
@@ -114,8 +115,6 @@ def mark_unknown(
 def send_reminder(booking_id: int) -> str:
     """The day-before reminder (scheduled when the practice confirmed the booking): queued only
     for a booking still booked and still to come, and only once however often this runs."""
-    from booking_site.booking import messages
-
     booking = Booking.objects.select_related("practice", "patient").filter(pk=booking_id).first()
     if booking is None:
         return "no such booking"
